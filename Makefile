@@ -1,0 +1,41 @@
+# linecap: the two commands of README.md, and the pieces they are built from.
+#   make demo   set up the machine, build, run a real 10 s capture, print statistics
+#   make test   set up the machine, build, run the whole suite (also under ASan+UBSan)
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+
+.PHONY: all setup build build-asan demo test test-fast bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release -Db_ndebug=false
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: setup $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+# The suite: unit + vdev tests with the release build, then again with
+# AddressSanitizer + UBSan. The last line reads "N passed, N failed".
+test: build build-asan
+	@bash tests/run.sh $(BUILD) $(ASAN_BUILD)
+
+test-fast: build
+	@bash tests/run.sh $(BUILD)
+
+bench: build
+	@bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) capture tests/out

@@ -1,0 +1,652 @@
+/* linecap: main, configuration checks, signals, start and stop. The only
+ * code that exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_version.h>
+
+#include "app/options.h"
+#include "capture/pipeline.h"
+#include "capture/port.h"
+#include "common/log.h"
+#include "stats/stats.h"
+
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_signals++;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned free_hugepages(void)
+{
+    FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+    unsigned n = 0;
+    if (f) {
+        if (fscanf(f, "%u", &n) != 1)
+            n = 0;
+        fclose(f);
+    }
+    return n;
+}
+
+/* CPUs this process may run on, in order. */
+static int allowed_cpus(unsigned *cpus, int max)
+{
+    cpu_set_t set;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return 0;
+    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = (unsigned)c;
+    return n;
+}
+
+struct app {
+    struct config cfg;
+    struct name_template tmpl;
+    int dirfd;
+    unsigned main_cpu;
+    unsigned rx_cpus[LC_MAX_CORES];
+    int nrx;
+    uint16_t port_ids[LC_MAX_IFACES];
+    struct port_info ports[LC_MAX_IFACES];
+    int nports;
+    struct lc_clock clock;
+    struct block_pool pool;
+    struct rte_ring *free_ring;
+    struct rx_stream *streams;
+    struct writer writer;
+    struct run_state run;
+    double t_start;
+};
+
+/* Check the output before anything starts: the directory exists and is
+ * writable, the name is usable, and a single file does not exist yet. */
+static int check_output(struct app *a, char *err, size_t errlen)
+{
+    struct config *c = &a->cfg;
+    struct stat st;
+
+    if (names_split(c->outpath, &a->tmpl) < 0) {
+        snprintf(err, errlen, "-w '%s': expected a file name (not a directory or empty)", c->outpath);
+        return EXIT_USAGE;
+    }
+    if (stat(a->tmpl.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "-w '%s': directory '%s' does not exist", c->outpath, a->tmpl.dir);
+        return EXIT_CANTCREAT;
+    }
+    if (access(a->tmpl.dir, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "-w '%s': directory '%s' is not writable: %s", c->outpath,
+                 a->tmpl.dir, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    bool rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
+    if (!rotating) {
+        int n = c->ncores > 1 ? c->ncores : 1;
+        for (int s = 0; s < n; s++) {
+            char name[300];
+            if (names_format(name, sizeof(name), &a->tmpl, false, n > 1 ? s : -1, 1, 0) < 0) {
+                snprintf(err, errlen, "-w '%s': file name too long", c->outpath);
+                return EXIT_USAGE;
+            }
+            char path[4400];
+            snprintf(path, sizeof(path), "%s/%s", a->tmpl.dir, name);
+            if (lstat(path, &st) == 0) {
+                snprintf(err, errlen, "-w '%s': '%s' exists; linecap does not overwrite files",
+                         c->outpath, path);
+                return EXIT_CANTCREAT;
+            }
+        }
+    }
+    a->dirfd = open(a->tmpl.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (a->dirfd < 0) {
+        snprintf(err, errlen, "-w '%s': cannot open directory '%s': %s", c->outpath, a->tmpl.dir,
+                 strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    return 0;
+}
+
+/* Receive cores: --cores, else the last allowed CPU. The main thread and
+ * the writer share the first allowed CPU not used for receive. */
+static int pick_cores(struct app *a, char *err, size_t errlen)
+{
+    unsigned cpus[1024];
+    int n = allowed_cpus(cpus, 1024);
+    struct config *c = &a->cfg;
+
+    if (n == 0) {
+        snprintf(err, errlen, "cannot read the CPU affinity of this process");
+        return EXIT_SOFTWARE;
+    }
+    if (c->ncores) {
+        for (int i = 0; i < c->ncores; i++) {
+            bool ok = false;
+            for (int j = 0; j < n; j++)
+                ok |= cpus[j] == c->cores[i];
+            if (!ok) {
+                snprintf(err, errlen, "--cores: CPU %u is not available to this process (allowed: %u-%u)",
+                         c->cores[i], cpus[0], cpus[n - 1]);
+                return EXIT_USAGE;
+            }
+            a->rx_cpus[i] = c->cores[i];
+        }
+        a->nrx = c->ncores;
+    } else {
+        a->rx_cpus[0] = cpus[n - 1];
+        a->nrx = 1;
+    }
+    a->main_cpu = cpus[0];
+    for (int j = 0; j < n; j++) {
+        bool used = false;
+        for (int i = 0; i < a->nrx; i++)
+            used |= a->rx_cpus[i] == cpus[j];
+        if (!used) {
+            a->main_cpu = cpus[j];
+            break;
+        }
+    }
+    return 0;
+}
+
+static int start_eal(struct app *a, const char *argv0)
+{
+    static char buf[LC_MAX_EAL_ARGS + 16][256];
+    char *argv[LC_MAX_EAL_ARGS + 32];
+    int n = 0;
+    bool any_pci = false, any_index = false;
+
+#define ARG(...) (snprintf(buf[n], sizeof(buf[n]), __VA_ARGS__), argv[n] = buf[n], n++)
+    ARG("%s", argv0);
+    ARG("--in-memory");
+    {
+        char l[200];
+        int k = snprintf(l, sizeof(l), "0@%u", a->main_cpu);
+        for (int i = 0; i < a->nrx; i++)
+            k += snprintf(l + k, sizeof(l) - (size_t)k, ",%d@%u", i + 1, a->rx_cpus[i]);
+        ARG("--lcores=%s", l);
+    }
+    ARG("--main-lcore=0");
+    ARG("--no-telemetry");
+    ARG("--log-level=lib.eal:error");
+    ARG("--log-level=pmd.*:warning");
+    for (int i = 0; i < a->cfg.nifaces; i++) {
+        int k = port_spec_kind(a->cfg.ifaces[i]);
+        if (k == 'p') {
+            any_pci = true;
+            ARG("-a");
+            ARG("%s", a->cfg.ifaces[i]);
+        } else if (k == 'n') {
+            any_index = true;
+        }
+    }
+    if (!any_pci && !any_index)
+        ARG("--no-pci");
+    bool user_mem = false;
+    for (int i = 0; i < a->cfg.n_eal_args; i++)
+        if (strstr(a->cfg.eal_args[i], "huge") || strcmp(a->cfg.eal_args[i], "-m") == 0)
+            user_mem = true;
+    if (!user_mem && free_hugepages() < 64) {
+        if (!a->cfg.quiet)
+            lc_info("notice: no free hugepages; running DPDK with --no-huge (slower)");
+        ARG("--no-huge");
+        ARG("-m");
+        ARG("%u", 256 + 64 * (unsigned)a->cfg.nifaces * a->cfg.queues);
+    }
+#undef ARG
+    for (int i = 0; i < a->cfg.n_eal_args; i++)
+        argv[n++] = (char *)a->cfg.eal_args[i];
+    argv[n] = NULL;
+    return rte_eal_init(n, argv);
+}
+
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        snprintf(err, errlen, "-Z '%s': no such user", user);
+        return EXIT_USAGE;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "-Z '%s': cannot switch to this user: %s", user, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (setuid(0) == 0) {
+        snprintf(err, errlen, "-Z '%s': privileges could be regained; refusing to run", user);
+        return EXIT_SOFTWARE;
+    }
+    return 0;
+}
+
+/* Build the streams: sources (port, queue) spread over the receive cores. */
+static int build_streams(struct app *a, char *err, size_t errlen)
+{
+    struct config *c = &a->cfg;
+    int nsrc = 0;
+    for (int p = 0; p < a->nports; p++)
+        nsrc += (int)a->ports[p].nq;
+    if (a->nrx > nsrc) {
+        snprintf(err, errlen, "--cores: %d receive cores for %d queues; give at most %d (or more -q)",
+                 a->nrx, nsrc, nsrc);
+        return EXIT_USAGE;
+    }
+    if (nsrc > a->nrx * BLOCK_MAX_SRC) {
+        snprintf(err, errlen, "%d queues on %d receive cores: at most %d queues per core",
+                 nsrc, a->nrx, BLOCK_MAX_SRC);
+        return EXIT_USAGE;
+    }
+    a->streams = rte_zmalloc("streams", sizeof(struct rx_stream) * (size_t)a->nrx,
+                             RTE_CACHE_LINE_SIZE);
+    if (a->streams == NULL) {
+        snprintf(err, errlen, "out of memory for %d streams", a->nrx);
+        return EXIT_SOFTWARE;
+    }
+    int k = 0;
+    for (int p = 0; p < a->nports; p++) {
+        for (unsigned q = 0; q < a->ports[p].nq; q++, k++) {
+            struct rx_stream *s = &a->streams[k % a->nrx];
+            s->src[s->nsrc].port = a->ports[p].id;
+            s->src[s->nsrc].queue = (uint16_t)q;
+            s->nsrc++;
+        }
+    }
+    bool rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
+    for (int i = 0; i < a->nrx; i++) {
+        struct rx_stream *s = &a->streams[i];
+        char rn[RTE_RING_NAMESIZE];
+        s->id = i;
+        s->lcore = (unsigned)i + 1;
+        s->snaplen = c->snaplen;
+        s->count_only = c->count_only;
+        s->fmt = format_by_name(c->format);
+        s->finfo.snaplen = c->snaplen;
+        s->finfo.linktype = 1;
+        s->rot.max_bytes = c->rot_bytes;
+        s->rot.max_pkts = c->rot_pkts;
+        s->rot.max_ns = c->rot_ns;
+        s->rot.stop_bytes = c->stop_bytes;
+        s->rot.stop_files = c->stop_files;
+        s->lim_bytes = UINT64_MAX;
+        if (c->rot_bytes)
+            s->lim_bytes = c->rot_bytes;
+        if (c->stop_bytes && c->stop_bytes < s->lim_bytes)
+            s->lim_bytes = c->stop_bytes;
+        s->lim_pkts = c->rot_pkts ? c->rot_pkts : UINT64_MAX;
+        /* -a files without -b: the one file is the limit; nothing to do. */
+        s->rot_ticks = c->rot_ns ? lc_clock_ticks(&a->clock, c->rot_ns) : 0;
+        s->flush_ticks = lc_clock_ticks(&a->clock, 100000000ULL);
+        s->clock = &a->clock;
+        s->run = &a->run;
+        s->free = a->free_ring;
+        snprintf(rn, sizeof(rn), "lc_full%d", i);
+        s->full = rte_ring_create(rn, a->pool.n + 1, (int)rte_socket_id(),
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+        if (s->full == NULL) {
+            snprintf(err, errlen, "cannot create ring %s: %s", rn, rte_strerror(rte_errno));
+            return EXIT_SOFTWARE;
+        }
+    }
+    (void)rotating;
+    return 0;
+}
+
+static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
+{
+    memset(ss, 0, sizeof(*ss));
+    ss->elapsed_s = now_s() - a->t_start;
+    ss->nports = a->nports;
+    for (int p = 0; p < a->nports; p++) {
+        struct st_port *sp = &ss->ports[p];
+        sp->port = a->ports[p].id;
+        snprintf(sp->name, sizeof(sp->name), "%s", a->ports[p].name);
+        snprintf(sp->driver, sizeof(sp->driver), "%s", a->ports[p].driver);
+        if (read_ports)
+            port_read_stats(a->ports[p].id, sp->v);
+        sp->nq = (int)a->ports[p].nq;
+    }
+    for (int i = 0; i < a->nrx; i++) {
+        struct rx_stream *s = &a->streams[i];
+        for (int si = 0; si < s->nsrc; si++) {
+            int p = 0;
+            while (p < a->nports && a->ports[p].id != s->src[si].port)
+                p++;
+            struct st_queue *q = &ss->ports[p].q[s->src[si].queue];
+            q->queue = s->src[si].queue;
+            q->stream = s->id;
+            q->lcore = a->rx_cpus[i];
+            for (int c = 0; c < QC_MAX; c++) {
+                uint64_t v = __atomic_load_n(&s->cnt[si].v[c], __ATOMIC_RELAXED);
+                if (a->writer.ws)
+                    v += __atomic_load_n(&a->writer.ws[i].cnt[si].v[c], __ATOMIC_RELAXED);
+                q->v[c] = v;
+            }
+        }
+    }
+    ss->files = __atomic_load_n(&a->writer.files_closed, __ATOMIC_RELAXED);
+    ss->blocks_total = a->pool.n;
+    ss->blocks_free = a->free_ring ? rte_ring_count(a->free_ring) : 0;
+    st_totals(ss);
+}
+
+static void *writer_thread(void *arg)
+{
+    return writer_main(arg);
+}
+
+int main(int argc, char **argv)
+{
+    static struct app app;
+    struct app *a = &app;
+    char err[10000];
+    int rc;
+
+    lc_progname = "linecap";
+    a->dirfd = -1;
+    rc = options_parse(argc, argv, &a->cfg, err, sizeof(err));
+    if (rc) {
+        lc_err("%s", err);
+        return rc;
+    }
+    struct config *c = &a->cfg;
+    if (c->help) {
+        options_usage(stdout);
+        return 0;
+    }
+    if (c->version) {
+        printf("linecap %s (%s)\n", LINECAP_VERSION, rte_version());
+        return 0;
+    }
+    if (c->quiet)
+        lc_verbose = 0;
+    for (int i = 0; i < c->nifaces; i++) {
+        if (port_spec_kind(c->ifaces[i]) == 0) {
+            lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a "
+                   "network interface", c->ifaces[i]);
+            return EXIT_PORT;
+        }
+    }
+    if (c->user && getpwnam(c->user) == NULL) {
+        lc_err("-Z '%s': no such user", c->user);
+        return EXIT_USAGE;
+    }
+    if ((rc = pick_cores(a, err, sizeof(err))) != 0) {
+        lc_err("%s", err);
+        return rc;
+    }
+    if (!c->count_only && (rc = check_output(a, err, sizeof(err))) != 0) {
+        lc_err("%s", err);
+        return rc;
+    }
+
+    if (start_eal(a, argv[0]) < 0) {
+        lc_err("DPDK EAL initialisation failed: %s (see the EAL message above)",
+               rte_strerror(rte_errno));
+        return EXIT_UNAVAILABLE;
+    }
+
+    /* Ports: resolve every -i before anything is configured. */
+    for (int i = 0; i < c->nifaces; i++) {
+        uint16_t id;
+        if (port_attach(c->ifaces[i], i, &id, err, sizeof(err)) < 0) {
+            lc_err("%s", err);
+            rte_eal_cleanup();
+            return EXIT_PORT;
+        }
+        for (int j = 0; j < a->nports; j++) {
+            if (a->port_ids[j] == id) {
+                lc_err("-i '%s': port %u is given twice", c->ifaces[i], id);
+                rte_eal_cleanup();
+                return EXIT_PORT;
+            }
+        }
+        a->port_ids[a->nports++] = id;
+    }
+
+    lc_clock_calibrate(&a->clock, 100, rte_get_tsc_hz());
+
+    /* Blocks before ports: populating a large pool takes time, and a started
+     * port would miss packets meanwhile. */
+    if (!c->count_only) {
+        unsigned nblocks = (unsigned)(c->buffer_mib * (1u << 20) / BLOCK_SIZE);
+        if (nblocks < 4)
+            nblocks = 4;
+        rc = block_pool_init(&a->pool, nblocks);
+        if (rc < 0) {
+            lc_err("-B %llu: cannot allocate a %llu MiB block pool: %s",
+                   (unsigned long long)c->buffer_mib, (unsigned long long)c->buffer_mib,
+                   strerror(-rc));
+            rte_eal_cleanup();
+            return EXIT_UNAVAILABLE;
+        }
+        if (!a->pool.hugepages)
+            lc_info("notice: block pool of %llu MiB is on 4 KiB pages (no free hugepages): "
+                    "direct writes are split and slower",
+                    (unsigned long long)c->buffer_mib);
+        a->free_ring = rte_ring_create("lc_free", a->pool.n + 1, (int)rte_socket_id(),
+                                       RING_F_EXACT_SZ);
+        if (a->free_ring == NULL) {
+            lc_err("cannot create the free-block ring: %s", rte_strerror(rte_errno));
+            rte_eal_cleanup();
+            return EXIT_SOFTWARE;
+        }
+        for (unsigned i = 0; i < a->pool.n; i++)
+            rte_ring_enqueue(a->free_ring, &a->pool.blocks[i]);
+    }
+
+    unsigned per_port_rx = (unsigned)a->nrx;
+    for (int p = 0; p < a->nports; p++) {
+        if (port_setup(a->port_ids[p], c->queues, 4096, per_port_rx * (256 + 64),
+                       &a->ports[p], err, sizeof(err)) < 0) {
+            lc_err("%s", err);
+            for (int q = 0; q < p; q++)
+                port_shutdown(a->port_ids[q]);
+            rte_eal_cleanup();
+            return EXIT_PORT;
+        }
+        struct port_info *pi = &a->ports[p];
+        lc_info("port %u %s (%s): %u queue%s%s, promiscuous %s, scatter %s (frames up to %u B), "
+                "rx timestamp offload %s",
+                pi->id, pi->name, pi->driver, pi->nq, pi->nq > 1 ? "s" : "",
+                pi->nq > 1 ? (pi->rss ? " with RSS" : " WITHOUT RSS") : "",
+                pi->promisc ? "on" : "not supported", pi->scatter ? "on" : "not offered",
+                pi->scatter ? pi->max_frame : 2048,
+                pi->ts_offload_offered ? "offered (not used: TSC timestamps)" : "not offered");
+    }
+
+    if ((rc = build_streams(a, err, sizeof(err))) != 0) {
+        lc_err("%s", err);
+        return rc;
+    }
+
+    if (c->user && (rc = drop_privileges(c->user, err, sizeof(err))) != 0) {
+        lc_err("%s", err);
+        return rc;
+    }
+    if (c->user && !c->count_only && faccessat(a->dirfd, ".", W_OK | X_OK, 0) != 0) {
+        lc_err("-Z '%s': directory '%s' is not writable by that user", c->user, a->tmpl.dir);
+        return EXIT_CANTCREAT;
+    }
+
+    a->run.has_budget = c->count > 0;
+    a->run.budget = (int64_t)c->count;
+
+    pthread_t wt;
+    bool writer_running = false;
+    if (!c->count_only) {
+        struct writer *w = &a->writer;
+        w->nstreams = a->nrx;
+        w->ws = calloc((size_t)a->nrx, sizeof(*w->ws));
+        if (w->ws == NULL) {
+            lc_err("out of memory");
+            return EXIT_SOFTWARE;
+        }
+        for (int i = 0; i < a->nrx; i++) {
+            w->ws[i].rx = &a->streams[i];
+            w->ws[i].f.fd = -1;
+            if (c->ring_files) {
+                w->ws[i].ring_n = (unsigned)c->ring_files;
+                w->ws[i].ring = calloc(c->ring_files, sizeof(int));
+            }
+        }
+        w->dirfd = a->dirfd;
+        w->tmpl = a->tmpl;
+        w->rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
+        w->multi = a->nrx > 1;
+        w->direct = true;
+        w->sync = !c->no_sync;
+        w->mode = 0600;
+        w->ring_files = (unsigned)c->ring_files;
+        w->free = a->free_ring;
+        w->run = &a->run;
+        if (pthread_create(&wt, NULL, writer_thread, w) != 0) {
+            lc_err("cannot start the writer thread");
+            return EXIT_SOFTWARE;
+        }
+        cpu_set_t cs;
+        CPU_ZERO(&cs);
+        CPU_SET(a->main_cpu, &cs);
+        pthread_setaffinity_np(wt, sizeof(cs), &cs);
+        pthread_setname_np(wt, "lc-writer");
+        writer_running = true;
+    }
+
+    install_signals();
+    a->t_start = now_s();
+    for (int i = 0; i < a->nrx; i++)
+        rte_eal_remote_launch(rx_stream_main, &a->streams[i], a->streams[i].lcore);
+
+    /* Control loop: signals, limits, errors, the live line. */
+    struct st_snapshot prev, cur;
+    snapshot(a, &prev, true);
+    double next_stats = c->stats_interval_ns ? (double)c->stats_interval_ns / 1e9 : -1;
+    const char *reason = "signal";
+    int seen = 0;
+    for (;;) {
+        struct timespec nap = { 0, 10000000 };
+        nanosleep(&nap, NULL);
+        double t = now_s() - a->t_start;
+        if (g_signals > seen) {
+            seen = g_signals;
+            if (!a->run.stop) {
+                reason = "signal";
+                a->run.stop = 1;
+                lc_info("stopping: draining and closing files (signal again to force)");
+            }
+            break;
+        }
+        if (a->run.fatal) {
+            reason = "error";
+            break;
+        }
+        if (a->run.stop) {
+            reason = "limit";
+            break;
+        }
+        if (c->stop_ns && t * 1e9 >= (double)c->stop_ns) {
+            reason = "duration";
+            a->run.stop = 1;
+            break;
+        }
+        if (next_stats > 0 && t >= next_stats) {
+            snapshot(a, &cur, true);
+            st_live_line(stderr, &cur, &prev);
+            prev = cur;
+            next_stats += (double)c->stats_interval_ns / 1e9;
+        }
+    }
+    a->run.stop = 1;
+
+    /* Drain: receive lcores end their files, then the writer empties the
+     * rings. A further signal turns the drain into an abort. */
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < a->nrx; i++)
+            all &= __atomic_load_n(&a->streams[i].done, __ATOMIC_ACQUIRE) != 0;
+        if (all)
+            break;
+        struct timespec nap = { 0, 1000000 };
+        nanosleep(&nap, NULL);
+    }
+    rte_eal_mp_wait_lcore();
+    struct st_snapshot fin;
+    snapshot(a, &fin, true);    /* device counters before the ports stop */
+    uint64_t port_v[LC_MAX_IFACES][PC_MAX];
+    for (int p = 0; p < a->nports; p++)
+        memcpy(port_v[p], fin.ports[p].v, sizeof(port_v[p]));
+    if (writer_running) {
+        __atomic_store_n(&a->writer.rx_done, 1, __ATOMIC_RELEASE);
+        for (;;) {
+            if (pthread_tryjoin_np(wt, NULL) == 0)
+                break;
+            if (g_signals > seen && !a->run.abort) {
+                a->run.abort = 1;
+                lc_warn("forced exit: queued blocks are not written (counted as unwritten_abort)");
+            }
+            struct timespec nap = { 0, 2000000 };
+            nanosleep(&nap, NULL);
+        }
+    }
+    for (int p = 0; p < a->nports; p++)
+        port_shutdown(a->port_ids[p]);
+
+    snapshot(a, &fin, false);
+    for (int p = 0; p < a->nports; p++)
+        memcpy(fin.ports[p].v, port_v[p], sizeof(port_v[p]));
+    st_totals(&fin);
+    int code = a->run.fatal ? a->run.fatal : 0;
+    if (a->run.fatal) {
+        reason = "error";
+        lc_err("%s", a->run.fatal_msg);
+    }
+    if (a->run.abort)
+        reason = "forced";
+    st_summary(stderr, &fin, reason, a->writer.files, a->writer.nfiles, a->tmpl.dir);
+    if (c->stats_json) {
+        rc = st_json(c->stats_json, &fin, reason, code, a->writer.files, a->writer.nfiles,
+                     a->tmpl.dir);
+        if (rc < 0) {
+            lc_err("--stats-json '%s': cannot write: %s", c->stats_json, strerror(-rc));
+            if (code == 0)
+                code = EXIT_CANTCREAT;
+        }
+    }
+    rte_eal_cleanup();
+    return code;
+}

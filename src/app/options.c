@@ -1,0 +1,294 @@
+
+#include "app/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "common/units.h"
+#include "stats/counters.h"
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+enum {
+    OPT_CORES = 256,
+    OPT_COUNT_ONLY,
+    OPT_STATS_INTERVAL,
+    OPT_STATS_JSON,
+    OPT_VERSION,
+    OPT_NO_SYNC,
+    OPT_QUIET,
+};
+
+static const struct option long_opts[] = {
+    { "interface", required_argument, NULL, 'i' },
+    { "write", required_argument, NULL, 'w' },
+    { "snaplen", required_argument, NULL, 's' },
+    { "count", required_argument, NULL, 'c' },
+    { "autostop", required_argument, NULL, 'a' },
+    { "ring-buffer", required_argument, NULL, 'b' },
+    { "queues", required_argument, NULL, 'q' },
+    { "buffer-size", required_argument, NULL, 'B' },
+    { "format", required_argument, NULL, 'F' },
+    { "user", required_argument, NULL, 'Z' },
+    { "help", no_argument, NULL, 'h' },
+    { "cores", required_argument, NULL, OPT_CORES },
+    { "count-only", no_argument, NULL, OPT_COUNT_ONLY },
+    { "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+    { "stats-json", required_argument, NULL, OPT_STATS_JSON },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { "no-sync", no_argument, NULL, OPT_NO_SYNC },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { NULL, 0, NULL, 0 },
+};
+
+/* "key:value" for -a and -b. */
+static int parse_cond(char opt, const char *arg, struct config *c, char *err, size_t errlen)
+{
+    const char *colon = strchr(arg, ':');
+    const bool stop = (opt == 'a');
+    uint64_t v;
+
+    if (colon == NULL)
+        return bad(err, errlen,
+                   "-%c '%s': expected duration:SECONDS, filesize:KB, packets:N or files:N",
+                   opt, arg);
+    size_t klen = (size_t)(colon - arg);
+    const char *val = colon + 1;
+
+    if (klen == 8 && strncmp(arg, "duration", 8) == 0) {
+        if (lc_parse_duration_ns(val, &v) < 0)
+            return bad(err, errlen,
+                       "-%c '%s': duration must be a positive number of seconds (e.g. 10, 0.5, 100ms)",
+                       opt, arg);
+        if (stop)
+            c->stop_ns = v;
+        else
+            c->rot_ns = v;
+    } else if (klen == 8 && strncmp(arg, "filesize", 8) == 0) {
+        /* kB = 1000 bytes, as in Wireshark's dumpcap. */
+        if (lc_parse_u64(val, 1, UINT64_MAX / 1000, &v) < 0)
+            return bad(err, errlen, "-%c '%s': filesize must be a whole number of kB (1000 bytes), >= 1",
+                       opt, arg);
+        if (stop)
+            c->stop_bytes = v * 1000;
+        else
+            c->rot_bytes = v * 1000;
+    } else if (klen == 7 && strncmp(arg, "packets", 7) == 0) {
+        if (lc_parse_u64(val, 1, INT64_MAX, &v) < 0)
+            return bad(err, errlen, "-%c '%s': packets must be a whole number >= 1", opt, arg);
+        if (stop)
+            c->count = v;
+        else
+            c->rot_pkts = v;
+    } else if (klen == 5 && strncmp(arg, "files", 5) == 0) {
+        if (lc_parse_u64(val, 1, 1000000, &v) < 0)
+            return bad(err, errlen, "-%c '%s': files must be a whole number from 1 to 1000000",
+                       opt, arg);
+        if (stop)
+            c->stop_files = v;
+        else
+            c->ring_files = v;
+    } else {
+        return bad(err, errlen,
+                   "-%c '%s': unknown condition '%.*s'; expected duration, filesize, packets or files",
+                   opt, arg, (int)klen, arg);
+    }
+    return 0;
+}
+
+int options_parse(int argc, char **argv, struct config *c, char *err, size_t errlen)
+{
+    uint64_t v;
+    int o;
+
+    memset(c, 0, sizeof(*c));
+    c->snaplen = LC_MAX_SNAPLEN;
+    c->queues = 1;
+    c->format = "pcap";
+    c->stats_interval_ns = 1000000000ULL;
+    c->buffer_mib = 2048;
+    err[0] = '\0';
+
+    optind = 1;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":i:w:s:c:a:b:q:B:F:Z:h", long_opts, NULL)) != -1) {
+        switch (o) {
+        case 'i':
+            if (c->nifaces >= LC_MAX_IFACES)
+                return bad(err, errlen, "-i '%s': at most %d interfaces", optarg, LC_MAX_IFACES);
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...), a port index or an interface name");
+            c->ifaces[c->nifaces++] = optarg;
+            break;
+        case 'w':
+            if (c->outpath)
+                return bad(err, errlen, "-w '%s': only one -w is allowed (already '%s')", optarg, c->outpath);
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "-w '': expected an output file name");
+            c->outpath = optarg;
+            break;
+        case 's':
+            if (lc_parse_u64(optarg, 1, LC_MAX_SNAPLEN, &v) < 0)
+                return bad(err, errlen, "-s '%s': snaplen must be a whole number from 1 to %d",
+                           optarg, LC_MAX_SNAPLEN);
+            c->snaplen = (uint32_t)v;
+            break;
+        case 'c':
+            if (lc_parse_u64(optarg, 1, INT64_MAX, &v) < 0)
+                return bad(err, errlen, "-c '%s': packet count must be a whole number >= 1", optarg);
+            c->count = v;
+            break;
+        case 'a':
+        case 'b': {
+            int rc = parse_cond((char)o, optarg, c, err, errlen);
+            if (rc)
+                return rc;
+            break;
+        }
+        case 'q':
+            if (lc_parse_u64(optarg, 1, 64, &v) < 0)
+                return bad(err, errlen, "-q '%s': queues must be a whole number from 1 to 64", optarg);
+            c->queues = (unsigned)v;
+            break;
+        case 'B':
+            if (lc_parse_u64(optarg, 16, 1 << 20, &v) < 0)
+                return bad(err, errlen, "-B '%s': buffer size must be a whole number of MiB from 16 to 1048576",
+                           optarg);
+            c->buffer_mib = v;
+            break;
+        case 'F':
+            if (strcmp(optarg, "pcap") != 0)
+                return bad(err, errlen, "-F '%s': unknown format; expected pcap", optarg);
+            c->format = optarg;
+            break;
+        case 'Z':
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "-Z '': expected a user name");
+            c->user = optarg;
+            break;
+        case 'h':
+            c->help = true;
+            break;
+        case OPT_CORES: {
+            int n = lc_parse_cpu_list(optarg, c->cores, LC_MAX_CORES);
+            if (n < 0)
+                return bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 1 or 1,3 or 2-5",
+                           optarg);
+            c->ncores = n;
+            break;
+        }
+        case OPT_COUNT_ONLY:
+            c->count_only = true;
+            break;
+        case OPT_STATS_INTERVAL:
+            if (strcmp(optarg, "0") == 0)
+                c->stats_interval_ns = 0;
+            else if (lc_parse_duration_ns(optarg, &v) < 0)
+                return bad(err, errlen, "--stats-interval '%s': expected seconds > 0 (e.g. 1, 0.5), or 0 for none",
+                           optarg);
+            else
+                c->stats_interval_ns = v;
+            break;
+        case OPT_STATS_JSON:
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "--stats-json '': expected a file name");
+            c->stats_json = optarg;
+            break;
+        case OPT_VERSION:
+            c->version = true;
+            break;
+        case OPT_NO_SYNC:
+            c->no_sync = true;
+            break;
+        case OPT_QUIET:
+            c->quiet = true;
+            break;
+        case ':':
+            if (optopt)
+                return bad(err, errlen, "-%c: missing value", optopt);
+            return bad(err, errlen, "%s: missing value", argv[optind - 1]);
+        default:
+            if (optopt)
+                return bad(err, errlen, "-%c: unknown option (see --help)", optopt);
+            return bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
+        }
+    }
+    /* Everything after "--" goes to the DPDK EAL, for experts. */
+    bool after_dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+    if (optind < argc && !after_dashdash)
+        return bad(err, errlen, "'%s': unexpected argument (EAL arguments go after --)", argv[optind]);
+    for (int i = optind; i < argc; i++) {
+        if (c->n_eal_args >= LC_MAX_EAL_ARGS)
+            return bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], LC_MAX_EAL_ARGS);
+        c->eal_args[c->n_eal_args++] = argv[i];
+    }
+    if (c->help || c->version)
+        return 0;
+
+    if (c->nifaces == 0)
+        return bad(err, errlen, "no interface: give -i PORT (a PCI address, net_... vdev, port index or interface)");
+    if (c->count_only && c->outpath)
+        return bad(err, errlen, "-w '%s': --count-only stores nothing; give one or the other", c->outpath);
+    if (!c->count_only && c->outpath == NULL)
+        return bad(err, errlen, "no output: give -w FILE (or --count-only)");
+    if (c->count_only && (c->rot_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
+                          c->stop_bytes || c->stop_files))
+        return bad(err, errlen, "--count-only stores nothing: -b and -a filesize/files do not apply");
+    if (c->ring_files && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
+        return bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
+                   (unsigned long long)c->ring_files);
+    return 0;
+}
+
+void options_usage(FILE *out)
+{
+    fprintf(out,
+"Usage: linecap -i PORT [-i PORT ...] -w FILE [options] [-- EAL-ARGS]\n"
+"       linecap -i PORT --count-only [options]\n"
+"\n"
+"Capture from DPDK ports to pcap files (nanosecond timestamps) at line rate.\n"
+"\n"
+"  -i PORT            PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=client,...),\n"
+"                     port index, or a kernel interface name (taken through net_af_packet)\n"
+"  -w FILE            output file; with -b, FILE_00001_YYYYmmddHHMMSS.EXT\n"
+"  -F pcap            output format (pcap, nanosecond magic)\n"
+"  -s SNAPLEN         bytes kept per packet, 1-%d (default %d)\n"
+"  -c N               stop after N packets\n"
+"  -a COND            autostop: duration:S | filesize:KB | packets:N | files:N\n"
+"  -b COND            rotate:   duration:S | filesize:KB | packets:N; files:N keeps the newest N\n"
+"                     (KB = 1000 bytes; rotation by time happens even with no traffic)\n"
+"  -q QUEUES          receive queues per port (RSS), default 1\n"
+"  --cores LIST       receive cores, one stream each (default: the last CPU); the writer\n"
+"                     and main thread use the first CPU not in LIST\n"
+"  -B MIB             block pool (buffer between receive and disk), default 2048 MiB\n"
+"  --count-only       receive and count on the identical path; store nothing\n"
+"  --stats-interval S live line on stderr every S seconds (default 1; 0 = none)\n"
+"  --stats-json FILE  write the final statistics as JSON\n"
+"  --no-sync          do not fdatasync each file at close\n"
+"  -Z USER            drop privileges to USER after DPDK initialisation\n"
+"  --quiet            no start-up information lines\n"
+"  -h, --help         this text;  --version  the version\n"
+"  -- EAL-ARGS        expert: extra DPDK EAL arguments\n"
+"\n"
+"Exit codes: 0 ok (also after SIGINT/SIGTERM), 64 usage, 65 filter, 66 port,\n"
+"            69 DPDK unavailable, 73 cannot create output, 74 I/O error during capture.\n"
+"\n"
+"Counters (per queue; received = filtered + written + every drop below):\n",
+            LC_MAX_SNAPLEN, LC_MAX_SNAPLEN);
+    for (int i = 0; i < QC_MAX; i++)
+        fprintf(out, "  %-18s %s\n", lc_queue_counter_names[i], lc_queue_counter_help[i]);
+    fprintf(out, "Counters (per port, from the device):\n");
+    for (int i = 0; i < PC_MAX; i++)
+        fprintf(out, "  %-18s %s\n", lc_port_counter_names[i], lc_port_counter_help[i]);
+}

@@ -1,0 +1,63 @@
+/* Command line: Wireshark dumpcap's words, validated in one place. */
+#ifndef LC_OPTIONS_H
+#define LC_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+/* sysexits-style exit codes (see shared RELIABILITY plan). */
+enum {
+    EXIT_USAGE = 64,        /* bad option or value */
+    EXIT_FILTER = 65,       /* bad capture filter */
+    EXIT_PORT = 66,         /* bad, absent or busy port */
+    EXIT_UNAVAILABLE = 69,  /* DPDK could not start (memory, EAL arguments) */
+    EXIT_SOFTWARE = 70,     /* internal error */
+    EXIT_CANTCREAT = 73,    /* cannot create output */
+    EXIT_IOERR = 74,        /* I/O error during capture */
+};
+
+#define LC_MAX_IFACES 16
+#define LC_MAX_CORES 64
+#define LC_MAX_EAL_ARGS 64
+#define LC_MAX_SNAPLEN 262144
+
+struct config {
+    const char *ifaces[LC_MAX_IFACES];
+    int nifaces;
+    const char *outpath;            /* -w */
+    const char *format;             /* -F: "pcap" */
+    uint32_t snaplen;               /* -s */
+    uint64_t count;                 /* -c / -a packets (0 = none) */
+    uint64_t stop_ns;               /* -a duration */
+    uint64_t stop_bytes;            /* -a filesize (bytes) */
+    uint64_t stop_files;            /* -a files */
+    uint64_t rot_ns;                /* -b duration */
+    uint64_t rot_bytes;             /* -b filesize (bytes) */
+    uint64_t rot_pkts;              /* -b packets */
+    uint64_t ring_files;            /* -b files: keep the newest N */
+    unsigned queues;                /* -q */
+    unsigned cores[LC_MAX_CORES];   /* --cores: receive cores */
+    int ncores;
+    bool count_only;
+    uint64_t stats_interval_ns;     /* 0 = no live line */
+    const char *stats_json;
+    const char *user;               /* -Z */
+    uint64_t buffer_mib;            /* -B: block pool */
+    bool no_sync;                   /* --no-sync: skip fdatasync at close */
+    bool quiet;                     /* --quiet: no informational lines */
+    const char *eal_args[LC_MAX_EAL_ARGS];
+    int n_eal_args;
+    bool help, version;
+};
+
+/* Fill cfg from argv. Returns 0, or an exit code with one line (no
+ * program name, no newline) in err naming the bad value and what was
+ * expected. Never exits, never prints. */
+int options_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
+
+/* The --help text. */
+void options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,51 @@
+/* Blocks: the unit handed from a receive lcore to the writer.
+ *
+ * Each receive stream encodes one continuous byte stream per output file.
+ * A block carries the bytes of that stream at [file_off, file_off + len),
+ * file_off always a multiple of 4096, so the writer can write it with
+ * O_DIRECT in place: no copy between receive and disk. Full blocks are
+ * exactly BLOCK_SIZE long and records may straddle two blocks. When the
+ * stream is idle a partial block is flushed; its unaligned tail (< 4096 B)
+ * is copied to the start of the next block, which rewrites that page. */
+#ifndef LC_BLOCK_H
+#define LC_BLOCK_H
+
+#include <stdint.h>
+
+#define BLOCK_SIZE (4u << 20)
+#define BLOCK_ALIGN 4096u
+#define BLOCK_MAX_SRC 8         /* (port, queue) sources per receive stream */
+
+enum {
+    BLOCK_FILE_START = 1u << 0, /* first block of a file (starts with its header) */
+    BLOCK_FILE_END = 1u << 1,   /* last block of a file: close it after writing */
+};
+
+struct block {
+    uint8_t *data;              /* BLOCK_SIZE bytes, BLOCK_ALIGN-aligned */
+    uint32_t len;
+    uint32_t flags;
+    uint16_t stream;
+    uint64_t file_off;          /* file offset of data[0] */
+    uint64_t rec_end;           /* file offset past the last record that ends here; 0: none */
+    uint64_t file_seq;          /* 1-based file number within the stream */
+    uint64_t file_start_ns;     /* with BLOCK_FILE_START: when the file was started */
+    uint64_t ts_first, ts_last; /* timestamps of the first/last record ending here */
+    uint32_t nrec[BLOCK_MAX_SRC];   /* records that end in this block, per source */
+    uint64_t nbytes[BLOCK_MAX_SRC]; /* their record bytes */
+};
+
+struct block_pool {
+    struct block *blocks;
+    unsigned n;
+    uint8_t *mem;
+    uint64_t mem_len;
+    int hugepages;              /* 1 if backed by 2 MiB pages */
+};
+
+/* Allocate n blocks, from 2 MiB hugepages when possible (each direct write
+ * then needs few segments), else ordinary pages. Returns 0 or -errno. */
+int block_pool_init(struct block_pool *p, unsigned n);
+void block_pool_free(struct block_pool *p);
+
+#endif

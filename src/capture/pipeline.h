@@ -1,0 +1,126 @@
+/* The capture pipeline: receive streams (one per receive lcore) encode
+ * records into blocks and hand full blocks to one writer thread over a
+ * single-producer/single-consumer ring per stream; the writer returns
+ * blocks to a shared free ring. Nothing on the receive path waits for the
+ * disk: with no free block a packet is dropped and counted. */
+#ifndef LC_PIPELINE_H
+#define LC_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ring.h>
+
+#include "capture/block.h"
+#include "common/tsclock.h"
+#include "format/format.h"
+#include "stats/counters.h"
+#include "stats/stats.h"
+#include "storage/names.h"
+#include "storage/outfile.h"
+#include "storage/rotation.h"
+
+#define RX_BURST 32
+
+struct rx_source {
+    uint16_t port;
+    uint16_t queue;
+};
+
+/* Counters of one source (port, queue) owned by its receive lcore. */
+struct rx_counters {
+    uint64_t v[QC_MAX];
+} __rte_cache_aligned;
+
+/* Shared run state. Set by the main thread or by whoever hits a limit. */
+struct run_state {
+    volatile int stop;          /* 1: stop receiving, drain, close */
+    volatile int abort;         /* 1: second signal: stop writing now */
+    int64_t budget;             /* packets left under -c (when has_budget) */
+    bool has_budget;
+    volatile int autostop;      /* a -c/-a limit stopped the capture */
+    volatile int fatal;         /* exit code of a fatal writer error, 0 if none */
+    char fatal_msg[512];
+};
+
+struct rx_stream {
+    /* Read-only after start. */
+    int id;
+    unsigned lcore;
+    int nsrc;
+    struct rx_source src[BLOCK_MAX_SRC];
+    uint32_t snaplen;
+    bool count_only;
+    const struct format_ops *fmt;
+    struct format_info finfo;
+    struct rot_policy rot;
+    uint64_t lim_bytes;         /* first size at which rotation_decide must be asked */
+    uint64_t lim_pkts;
+    uint64_t rot_ticks;         /* -b duration in TSC ticks, 0 if off */
+    uint64_t flush_ticks;       /* hand off a partial block when idle this long */
+    struct rte_ring *full;      /* SP/SC, to the writer */
+    struct rte_ring *free;      /* shared, from the writer */
+    const struct lc_clock *clock;
+    struct run_state *run;
+
+    /* Owner (receive lcore) state. */
+    struct block *cur;
+    struct block *spare;        /* reserved for a record that straddles */
+    uint32_t off;               /* bytes used in cur */
+    uint32_t clean_off;         /* bytes of cur already flushed once */
+    bool file_open;
+    uint64_t file_seq;
+    uint64_t fpos;              /* logical offset in the open file */
+    struct rot_state fst;
+    uint64_t deadline_tsc;      /* time rotation due */
+    uint64_t last_handoff_tsc;
+    volatile int done;          /* set by the lcore when it has handed off all */
+
+    struct rx_counters cnt[BLOCK_MAX_SRC];
+};
+
+/* Receive loop for one stream (an lcore function). */
+int rx_stream_main(void *arg);
+
+struct writer_stream {
+    struct rx_stream *rx;
+    struct outfile f;
+    bool open;
+    uint64_t file_seq;
+    uint64_t file_start_ns;
+    uint64_t rec_ok;            /* end of the last complete record on disk */
+    uint64_t records, bytes, ts_first, ts_last;
+    uint64_t files;
+    struct rx_counters cnt[BLOCK_MAX_SRC];      /* LC_WR_COUNTERS, owner: writer */
+    /* ring of closed files for -b files:N (indices into the file list) */
+    int *ring;
+    unsigned ring_n, ring_head, ring_count;
+};
+
+struct writer {
+    int nstreams;
+    struct writer_stream *ws;
+    int dirfd;
+    struct name_template tmpl;
+    bool rotating;
+    bool multi;                 /* several streams: names carry _sK */
+    bool direct;                /* try O_DIRECT */
+    bool sync;                  /* fdatasync at close */
+    unsigned mode;              /* file mode */
+    unsigned ring_files;        /* -b files:N, 0 = keep all */
+    struct rte_ring *free;
+    struct run_state *run;
+    volatile int rx_done;       /* all receive lcores finished */
+    bool warned_buffered;
+
+    /* Closed files, appended by the writer, read by main after join. */
+    struct file_record *files;
+    unsigned nfiles, cap_files;
+    volatile uint64_t files_closed;
+};
+
+/* Writer thread body. Returns when rx_done and every ring is drained. */
+void *writer_main(void *arg);
+
+#endif

@@ -1,0 +1,42 @@
+/* Port control plane: find or create the DPDK port for a -i value, probe what
+ * it offers, configure queues, and say at start what could not be enabled. */
+#ifndef LC_PORT_H
+#define LC_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats/stats.h"
+
+struct rte_mempool;
+
+struct port_info {
+    uint16_t id;
+    unsigned nq;                /* receive queues configured */
+    char name[128];
+    char driver[64];
+    struct rte_mempool *mp;
+    bool promisc, scatter, rss, ts_offload_offered;
+    uint32_t max_frame;         /* largest frame the setup can receive whole */
+};
+
+/* Classify a -i value before DPDK starts: 'p' PCI address, 'n' port index,
+ * 'v' vdev (net_...), 'k' kernel interface, 0 unknown. */
+int port_spec_kind(const char *spec);
+
+/* Resolve (probing a vdev or an af_packet device for a kernel interface)
+ * to a port id. Returns 0, or -1 with one line in err. */
+int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t errlen);
+
+/* Configure nq receive queues (fewer if the device has fewer, with a
+ * warning) and start the port. Returns 0, or -1 with one line in err. */
+int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs,
+               struct port_info *pi, char *err, size_t errlen);
+
+/* Device counters into the port counter list. */
+void port_read_stats(uint16_t id, uint64_t v[PC_MAX]);
+
+void port_shutdown(uint16_t id);
+
+#endif

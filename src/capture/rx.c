@@ -1,0 +1,384 @@
+/* Receive loop: burst in, one timestamp per burst, encode records straight
+ * into the current block, hand full blocks to the writer.
+ *
+ * Why one TSC read per burst: every packet of a burst was taken from the
+ * ring by the same rte_eth_rx_burst call; reading the clock again per packet
+ * would only measure our own encoding loop (and costs ~6 ns per read here). */
+#include "capture/pipeline.h"
+
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+
+#include "format/pcap.h"
+
+
+static inline void cnt_add(struct rx_stream *s, int si, int idx, uint64_t n)
+{
+    /* Single writer (this lcore); readers use relaxed loads. */
+    __atomic_store_n(&s->cnt[si].v[idx], s->cnt[si].v[idx] + n, __ATOMIC_RELAXED);
+}
+
+static struct block *block_get(struct rx_stream *s)
+{
+    void *p;
+    if (rte_ring_dequeue(s->free, &p) != 0)
+        return NULL;
+    struct block *b = p;
+    b->len = 0;
+    b->flags = 0;
+    b->stream = (uint16_t)s->id;
+    b->rec_end = 0;
+    b->file_seq = s->file_seq;
+    b->file_start_ns = 0;
+    b->ts_first = 0;
+    b->ts_last = 0;
+    memset(b->nrec, 0, sizeof(b->nrec));
+    memset(b->nbytes, 0, sizeof(b->nbytes));
+    return b;
+}
+
+static void handoff(struct rx_stream *s, struct block *b, uint32_t len, uint64_t tsc)
+{
+    b->len = len;
+    /* The ring holds every block of the pool: it cannot be full. */
+    rte_ring_sp_enqueue(s->full, b);
+    s->last_handoff_tsc = tsc;
+}
+
+/* End the open file: its last block goes out marked FILE_END. If the last
+ * block already went out full, the next FILE_START closes the file. */
+static void file_end(struct rx_stream *s, uint64_t tsc)
+{
+    if (s->cur && s->off > 0) {
+        s->cur->flags |= BLOCK_FILE_END;
+        handoff(s, s->cur, s->off, tsc);
+        s->cur = NULL;
+        s->off = 0;
+    }
+    s->file_open = false;
+}
+
+/* Start file number file_seq+1 in a fresh block, header first. Returns false
+ * when no block is free (the caller retries; packets meanwhile are dropped). */
+static bool file_start(struct rx_stream *s, uint64_t tsc)
+{
+    if (s->cur == NULL) {
+        s->cur = block_get(s);
+        if (s->cur == NULL)
+            return false;
+    }
+    struct block *b = s->cur;
+    uint64_t now = lc_clock_ns(s->clock, tsc);
+    b->file_seq = ++s->file_seq;
+    b->flags |= BLOCK_FILE_START;
+    b->file_start_ns = now;
+    b->file_off = 0;
+    size_t h = s->fmt->file_header(b->data, BLOCK_SIZE, &s->finfo);
+    s->off = (uint32_t)h;
+    s->clean_off = 0;
+    b->rec_end = h;
+    s->fpos = h;
+    s->fst.bytes = h;
+    s->fst.pkts = 0;
+    s->fst.start_ns = now;
+    s->fst.index = s->file_seq;
+    s->deadline_tsc = s->rot_ticks ? tsc + s->rot_ticks : UINT64_MAX;
+    s->file_open = true;
+    return true;
+}
+
+/* Make room for a record of reclen bytes: a current block, and a spare when
+ * the record will straddle into the next block. False: drop the record. */
+static bool reserve(struct rx_stream *s, uint32_t reclen)
+{
+    if (s->cur == NULL) {
+        s->cur = block_get(s);
+        if (s->cur == NULL)
+            return false;
+        s->cur->file_off = s->fpos;     /* after a full block: aligned */
+        s->off = 0;
+        s->clean_off = 0;
+    }
+    if (s->off + reclen > BLOCK_SIZE && s->spare == NULL) {
+        s->spare = block_get(s);
+        if (s->spare == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* Append bytes, continuing into the spare block at the block boundary. */
+static void put_bytes(struct rx_stream *s, const void *p, uint32_t n, uint64_t tsc)
+{
+    const uint8_t *src = p;
+    while (n > 0) {
+        uint32_t k = RTE_MIN(n, BLOCK_SIZE - s->off);
+        memcpy(s->cur->data + s->off, src, k);
+        s->off += k;
+        src += k;
+        n -= k;
+        if (s->off == BLOCK_SIZE && n > 0) {
+            struct block *next = s->spare;
+            s->spare = NULL;
+            next->file_off = s->cur->file_off + BLOCK_SIZE;
+            handoff(s, s->cur, BLOCK_SIZE, tsc);
+            s->cur = next;
+            s->off = 0;
+            s->clean_off = 0;
+        }
+    }
+}
+
+static inline void rec_done(struct rx_stream *s, int si, uint32_t reclen, uint64_t ns)
+{
+    struct block *b = s->cur;
+    b->nrec[si]++;
+    b->nbytes[si] += reclen;
+    b->rec_end = b->file_off + s->off;
+    if (b->ts_first == 0)
+        b->ts_first = ns;
+    b->ts_last = ns;
+    s->fst.bytes += reclen;
+    s->fst.pkts++;
+}
+
+/* The general path: no block yet, a straddling record, a chained mbuf or a
+ * limit to check. Returns 0 stored, 1 dropped, 2 stop (limit reached). */
+static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t caplen,
+                       uint32_t sec, uint32_t nsec, uint64_t ns, uint64_t tsc)
+{
+    uint32_t reclen = s->fmt->rec_hdr_len + caplen;
+
+    if (!s->file_open && !file_start(s, tsc))
+        return 1;
+    if (s->fst.bytes + reclen > s->lim_bytes || s->fst.pkts >= s->lim_pkts) {
+        enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, reclen);
+        if (a == ROT_STOP)
+            return 2;
+        if (a == ROT_ROTATE) {
+            file_end(s, tsc);
+            if (!file_start(s, tsc))
+                return 1;
+        }
+    }
+    if (!reserve(s, reclen))
+        return 1;
+
+    uint8_t hdr[16];
+    pcap_put_rec_hdr(hdr, sec, nsec, caplen, m->pkt_len);
+    put_bytes(s, hdr, s->fmt->rec_hdr_len, tsc);
+    uint32_t left = caplen;
+    for (struct rte_mbuf *seg = m; seg != NULL && left > 0; seg = seg->next) {
+        uint32_t k = RTE_MIN(left, (uint32_t)seg->data_len);
+        put_bytes(s, rte_pktmbuf_mtod(seg, void *), k, tsc);
+        left -= k;
+    }
+    rec_done(s, si, reclen, ns);
+    if (s->off == BLOCK_SIZE) {
+        handoff(s, s->cur, BLOCK_SIZE, tsc);
+        s->fpos = s->cur->file_off + BLOCK_SIZE;
+        s->cur = NULL;
+        s->off = 0;
+    }
+    return 0;
+}
+
+/* Take up to n packets under the -c budget; returns how many to keep. */
+static inline uint16_t budget_take(struct rx_stream *s, uint16_t n)
+{
+    if (!s->run->has_budget)
+        return n;
+    int64_t old = __atomic_fetch_sub(&s->run->budget, n, __ATOMIC_RELAXED);
+    int64_t take = old <= 0 ? 0 : (old < n ? old : n);
+    if (old - n <= 0) {
+        s->run->autostop = 1;
+        s->run->stop = 1;
+    }
+    return (uint16_t)take;
+}
+
+static void stop_for_limit(struct rx_stream *s)
+{
+    s->run->autostop = 1;
+    s->run->stop = 1;
+}
+
+/* Store a burst. Measured: see bench/RESULTS.md (net_null, 64 B). */
+static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uint16_t n,
+                        uint16_t keep, uint64_t tsc)
+{
+    uint64_t ns = lc_clock_ns(s->clock, tsc);
+    uint32_t sec = (uint32_t)(ns / 1000000000ULL);
+    uint32_t nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
+    const uint32_t hl = s->fmt->rec_hdr_len;
+    const uint32_t snap = s->snaplen;
+    uint64_t bytes = 0, dropped = 0;
+    uint16_t i;
+
+    if (tsc >= s->deadline_tsc) {
+        enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, 0);
+        if (a == ROT_STOP) {
+            stop_for_limit(s);
+            keep = 0;
+        } else if (a == ROT_ROTATE) {
+            file_end(s, tsc);
+            file_start(s, tsc);
+        }
+    }
+
+    for (i = 0; i < keep; i++) {
+        struct rte_mbuf *m = pkts[i];
+        if (i + 1 < keep)
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        uint32_t len = m->pkt_len;
+        uint32_t caplen = RTE_MIN(len, snap);
+        uint32_t reclen = hl + caplen;
+        bytes += len;
+
+        if (likely(s->cur != NULL && s->off + reclen <= BLOCK_SIZE && m->nb_segs == 1 &&
+                   s->fst.bytes + reclen <= s->lim_bytes && s->fst.pkts < s->lim_pkts &&
+                   s->file_open)) {
+            uint8_t *dst = s->cur->data + s->off;
+            pcap_put_rec_hdr(dst, sec, nsec, caplen, len);
+            rte_memcpy(dst + hl, rte_pktmbuf_mtod(m, void *), caplen);
+            s->off += reclen;
+            rec_done(s, si, reclen, ns);
+            if (unlikely(s->off == BLOCK_SIZE)) {
+                handoff(s, s->cur, BLOCK_SIZE, tsc);
+                s->fpos = s->cur->file_off + BLOCK_SIZE;
+                s->cur = NULL;
+                s->off = 0;
+            }
+            continue;
+        }
+        int r = record_slow(s, si, m, caplen, sec, nsec, ns, tsc);
+        if (r == 1) {
+            dropped++;
+        } else if (r == 2) {
+            bytes -= len;
+            keep = i;
+            stop_for_limit(s);
+            break;
+        }
+    }
+    cnt_add(s, si, QC_received, keep);
+    cnt_add(s, si, QC_received_bytes, bytes);
+    if (dropped)
+        cnt_add(s, si, QC_dropped_no_block, dropped);
+    if (n > keep)
+        cnt_add(s, si, QC_after_limit, n - keep);
+    rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* Count-only: the identical receive, timestamp and accounting path, with the
+ * encoding and storage left out. */
+static void burst_count(struct rx_stream *s, int si, struct rte_mbuf **pkts, uint16_t n,
+                        uint16_t keep, uint64_t tsc)
+{
+    uint64_t bytes = 0;
+    volatile uint64_t ns = lc_clock_ns(s->clock, tsc);
+    (void)ns;
+    for (uint16_t i = 0; i < keep; i++)
+        bytes += pkts[i]->pkt_len;
+    cnt_add(s, si, QC_received, keep);
+    cnt_add(s, si, QC_received_bytes, bytes);
+    if (n > keep)
+        cnt_add(s, si, QC_after_limit, n - keep);
+    rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* Idle work between bursts: time rotation with no traffic, retrying a file
+ * start that found no block, and flushing a partial block so that a slow
+ * link still reaches the disk within flush_ticks. */
+static void idle_work(struct rx_stream *s, uint64_t tsc)
+{
+    if (s->count_only)
+        return;
+    if (!s->file_open) {
+        file_start(s, tsc);
+        return;
+    }
+    if (tsc >= s->deadline_tsc) {
+        uint64_t ns = lc_clock_ns(s->clock, tsc);
+        enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, 0);
+        if (a == ROT_STOP) {
+            stop_for_limit(s);
+        } else if (a == ROT_ROTATE) {
+            file_end(s, tsc);
+            file_start(s, tsc);
+        }
+        return;
+    }
+    if (s->cur && s->off > s->clean_off && tsc - s->last_handoff_tsc >= s->flush_ticks) {
+        struct block *next = block_get(s);
+        if (next == NULL)
+            return;
+        uint32_t tail = s->off & (BLOCK_ALIGN - 1);
+        uint32_t aligned = s->off - tail;
+        next->file_off = s->cur->file_off + aligned;
+        memcpy(next->data, s->cur->data + aligned, tail);
+        /* Flushes happen between records: the tail ends on a boundary. */
+        next->rec_end = tail ? next->file_off + tail : 0;
+        handoff(s, s->cur, s->off, tsc);
+        s->cur = next;
+        s->off = tail;
+        s->clean_off = tail;
+    }
+}
+
+int rx_stream_main(void *arg)
+{
+    struct rx_stream *s = arg;
+    struct rte_mbuf *pkts[RX_BURST];
+    uint64_t tsc = rte_rdtsc();
+
+    s->last_handoff_tsc = tsc;
+    s->deadline_tsc = UINT64_MAX;
+    if (!s->count_only)
+        file_start(s, tsc);
+
+    while (likely(!__atomic_load_n(&s->run->stop, __ATOMIC_RELAXED))) {
+        uint16_t got = 0;
+        for (int si = 0; si < s->nsrc; si++) {
+            uint16_t n = rte_eth_rx_burst(s->src[si].port, s->src[si].queue, pkts, RX_BURST);
+            if (n == 0)
+                continue;
+            got += n;
+            tsc = rte_rdtsc();
+            uint16_t keep = budget_take(s, n);
+            if (s->count_only)
+                burst_count(s, si, pkts, n, keep, tsc);
+            else
+                burst_store(s, si, pkts, n, keep, tsc);
+        }
+        if (got == 0) {
+            tsc = rte_rdtsc();
+            idle_work(s, tsc);
+        }
+    }
+
+    /* Stop: the open file's last block goes out marked FILE_END. */
+    tsc = rte_rdtsc();
+    if (!s->count_only && s->file_open) {
+        if (s->cur && s->off > 0) {
+            file_end(s, tsc);
+        } else {
+            s->file_open = false;
+        }
+    }
+    if (s->cur) {
+        rte_ring_enqueue(s->free, s->cur);
+        s->cur = NULL;
+    }
+    if (s->spare) {
+        rte_ring_enqueue(s->free, s->spare);
+        s->spare = NULL;
+    }
+    __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+    return 0;
+}

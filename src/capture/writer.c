@@ -1,0 +1,212 @@
+/* Writer thread: takes blocks from every stream's ring in order, writes each
+ * in place with one aligned direct write, and carries out the file
+ * lifecycle the stream marked (start, end). All slow work (open, trim,
+ * fsync, rename, unlink) happens here, never on a receive lcore. */
+#include "capture/pipeline.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static void wcnt_add(struct writer_stream *ws, int si, int idx, uint64_t n)
+{
+    __atomic_store_n(&ws->cnt[si].v[idx], ws->cnt[si].v[idx] + n, __ATOMIC_RELAXED);
+}
+
+/* First fatal error wins; the capture stops and exits with code. */
+static void fail(struct writer *w, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(struct writer *w, int code, const char *fmt, ...)
+{
+    struct run_state *r = w->run;
+    if (r->fatal == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->fatal_msg, sizeof(r->fatal_msg), fmt, ap);
+        va_end(ap);
+        __atomic_store_n(&r->fatal, code, __ATOMIC_RELEASE);
+    }
+    r->stop = 1;
+}
+
+static struct file_record *new_file_record(struct writer *w)
+{
+    if (w->nfiles == w->cap_files) {
+        unsigned cap = w->cap_files ? w->cap_files * 2 : 64;
+        struct file_record *f = realloc(w->files, cap * sizeof(*f));
+        if (f == NULL)
+            return NULL;
+        w->files = f;
+        w->cap_files = cap;
+    }
+    struct file_record *fr = &w->files[w->nfiles++];
+    memset(fr, 0, sizeof(*fr));
+    return fr;
+}
+
+/* -b files:N: keep the newest N closed files of this stream; delete only
+ * files this run wrote, by the exact names it gave them. */
+static void ring_push(struct writer *w, struct writer_stream *ws, int idx)
+{
+    if (w->ring_files == 0)
+        return;
+    if (ws->ring_count == ws->ring_n) {
+        int old = ws->ring[ws->ring_head];
+        struct file_record *fr = &w->files[old];
+        if (unlinkat(w->dirfd, fr->name, 0) == 0 || errno == ENOENT)
+            fr->deleted = true;
+        else
+            lc_warn("ring buffer: cannot remove %s: %s", fr->name, strerror(errno));
+        ws->ring[ws->ring_head] = idx;
+        ws->ring_head = (ws->ring_head + 1) % ws->ring_n;
+    } else {
+        ws->ring[(ws->ring_head + ws->ring_count) % ws->ring_n] = idx;
+        ws->ring_count++;
+    }
+}
+
+static void close_file(struct writer *w, struct writer_stream *ws)
+{
+    if (!ws->open)
+        return;
+    ws->f.length = ws->rec_ok;
+    int rc = outfile_close(&ws->f, w->sync);
+    ws->open = false;
+    struct file_record *fr = new_file_record(w);
+    if (fr) {
+        snprintf(fr->name, sizeof(fr->name), "%s", ws->f.final);
+        fr->stream = ws->rx->id;
+        fr->records = ws->records;
+        fr->bytes = ws->rec_ok;
+        fr->ts_first = ws->ts_first;
+        fr->ts_last = ws->ts_last;
+        fr->error = rc;
+    }
+    ws->files++;
+    __atomic_store_n(&w->files_closed, w->files_closed + 1, __ATOMIC_RELAXED);
+    if (rc < 0)
+        fail(w, 74, "close %s/%s: %s <- writer stream %d", w->tmpl.dir, ws->f.final,
+             strerror(-rc), ws->rx->id);
+    else if (fr)
+        ring_push(w, ws, (int)(fr - w->files));
+}
+
+static void open_file(struct writer *w, struct writer_stream *ws, const struct block *b)
+{
+    char name[300];
+    bool fell_back = false;
+
+    ws->file_seq = b->file_seq;
+    ws->file_start_ns = b->file_start_ns;
+    ws->rec_ok = 0;
+    ws->records = ws->bytes = ws->ts_first = ws->ts_last = 0;
+    if (names_format(name, sizeof(name), &w->tmpl, w->rotating, w->multi ? ws->rx->id : -1,
+                     b->file_seq, b->file_start_ns) < 0) {
+        fail(w, 74, "file name too long for %s/%s <- rotate <- writer stream %d",
+             w->tmpl.dir, w->tmpl.prefix, ws->rx->id);
+        return;
+    }
+    int rc = outfile_open(&ws->f, w->dirfd, name, w->mode, w->direct, &fell_back);
+    if (rc < 0) {
+        fail(w, rc == -EEXIST ? 73 : 74, "create %s/%s: %s <- %s <- writer stream %d",
+             w->tmpl.dir, name, rc == -EEXIST ? "file exists, not overwriting" : strerror(-rc),
+             b->file_seq > 1 ? "rotate" : "open", ws->rx->id);
+        return;
+    }
+    if (fell_back && !w->warned_buffered) {
+        w->warned_buffered = true;
+        lc_warn("%s: filesystem refuses O_DIRECT; writing buffered (same bytes, more CPU)",
+                w->tmpl.dir);
+    }
+    ws->open = true;
+}
+
+static void count_lost(struct writer_stream *ws, const struct block *b, int idx)
+{
+    for (int si = 0; si < ws->rx->nsrc; si++)
+        if (b->nrec[si])
+            wcnt_add(ws, si, idx, b->nrec[si]);
+}
+
+static void handle_block(struct writer *w, struct writer_stream *ws, struct block *b)
+{
+    if (b->flags & BLOCK_FILE_START) {
+        close_file(w, ws);
+        if (!w->run->fatal && !w->run->abort)
+            open_file(w, ws, b);
+    }
+    if (w->run->abort) {
+        count_lost(ws, b, QC_unwritten_abort);
+    } else if (!ws->open || w->run->fatal) {
+        count_lost(ws, b, QC_lost_disk);
+    } else {
+        uint32_t padded = (b->len + BLOCK_ALIGN - 1) & ~(BLOCK_ALIGN - 1);
+        bool fell_back = false;
+        if (padded > b->len)
+            memset(b->data + b->len, 0, padded - b->len);
+        int rc = outfile_pwrite(&ws->f, b->data, padded, b->file_off, &fell_back);
+        if (fell_back && !w->warned_buffered) {
+            w->warned_buffered = true;
+            lc_warn("%s: direct write refused; writing buffered (same bytes)", w->tmpl.dir);
+        }
+        if (rc < 0) {
+            count_lost(ws, b, QC_lost_disk);
+            fail(w, 74, "write %s/%s at offset %llu: %s <- writer stream %d", w->tmpl.dir,
+                 ws->f.partial, (unsigned long long)b->file_off, strerror(-rc), ws->rx->id);
+            close_file(w, ws);      /* trimmed to the last complete record */
+        } else {
+            uint64_t recs = 0;
+            for (int si = 0; si < ws->rx->nsrc; si++) {
+                if (b->nrec[si]) {
+                    wcnt_add(ws, si, QC_written, b->nrec[si]);
+                    wcnt_add(ws, si, QC_written_bytes, b->nbytes[si]);
+                    recs += b->nrec[si];
+                }
+            }
+            if (b->rec_end)
+                ws->rec_ok = b->rec_end;
+            ws->records += recs;
+            if (recs && ws->ts_first == 0)
+                ws->ts_first = b->ts_first;
+            if (recs)
+                ws->ts_last = b->ts_last;
+        }
+    }
+    if (b->flags & BLOCK_FILE_END)
+        close_file(w, ws);
+    rte_ring_enqueue(w->free, b);
+}
+
+void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    const struct timespec nap = { 0, 50000 };   /* 50 us when every ring is empty */
+
+    for (;;) {
+        bool any = false;
+        bool rx_done = __atomic_load_n(&w->rx_done, __ATOMIC_ACQUIRE);
+        for (int i = 0; i < w->nstreams; i++) {
+            struct writer_stream *ws = &w->ws[i];
+            void *p;
+            /* At most a few blocks per stream per round: fairness. */
+            for (int k = 0; k < 4 && rte_ring_sc_dequeue(ws->rx->full, &p) == 0; k++) {
+                handle_block(w, ws, p);
+                any = true;
+            }
+        }
+        if (!any) {
+            if (rx_done)
+                break;
+            nanosleep(&nap, NULL);
+        }
+    }
+    for (int i = 0; i < w->nstreams; i++)
+        close_file(w, &w->ws[i]);
+    return NULL;
+}

@@ -1,0 +1,115 @@
+#include "common/units.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s == NULL || *s == '\0')
+        return -EINVAL;
+    for (const char *p = s; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            return -EINVAL;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -ERANGE;
+        v = v * 10 + d;
+    }
+    if (v < min || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+int lc_parse_duration_ns(const char *s, uint64_t *ns)
+{
+    uint64_t ip = 0, frac = 0, fscale = 1;
+    const char *p = s;
+    int digits = 0;
+
+    if (s == NULL || *s == '\0')
+        return -EINVAL;
+    for (; isdigit((unsigned char)*p); p++, digits++) {
+        if (ip > 1000000000ULL)     /* > 31 years: surely a typo */
+            return -ERANGE;
+        ip = ip * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        p++;
+        for (; isdigit((unsigned char)*p); p++, digits++) {
+            if (fscale < 1000000000ULL) {
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                fscale *= 10;
+            }
+        }
+    }
+    if (digits == 0)
+        return -EINVAL;
+
+    uint64_t unit_ns;
+    if (*p == '\0' || strcmp(p, "s") == 0)
+        unit_ns = 1000000000ULL;
+    else if (strcmp(p, "ms") == 0)
+        unit_ns = 1000000ULL;
+    else if (strcmp(p, "m") == 0)
+        unit_ns = 60ULL * 1000000000ULL;
+    else if (strcmp(p, "h") == 0)
+        unit_ns = 3600ULL * 1000000000ULL;
+    else
+        return -EINVAL;
+
+    if (ip > UINT64_MAX / unit_ns)
+        return -ERANGE;
+    uint64_t v = ip * unit_ns + (uint64_t)((__uint128_t)frac * unit_ns / fscale);
+    if (v == 0)
+        return -ERANGE;
+    *ns = v;
+    return 0;
+}
+
+int lc_parse_cpu_list(const char *s, unsigned *ids, int max)
+{
+    int n = 0;
+    const char *p = s;
+
+    if (s == NULL || *s == '\0')
+        return -EINVAL;
+    while (*p) {
+        char *end;
+        if (!isdigit((unsigned char)*p))
+            return -EINVAL;
+        unsigned long a = strtoul(p, &end, 10), b = a;
+        p = end;
+        if (*p == '-') {
+            p++;
+            if (!isdigit((unsigned char)*p))
+                return -EINVAL;
+            b = strtoul(p, &end, 10);
+            p = end;
+            if (b < a)
+                return -EINVAL;
+        }
+        if (b >= 1024)
+            return -ERANGE;
+        for (unsigned long c = a; c <= b; c++) {
+            if (n >= max)
+                return -ERANGE;
+            for (int i = 0; i < n; i++)
+                if (ids[i] == c)
+                    return -EINVAL;
+            ids[n++] = (unsigned)c;
+        }
+        if (*p == ',') {
+            p++;
+            if (*p == '\0')
+                return -EINVAL;
+        } else if (*p != '\0') {
+            return -EINVAL;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,196 @@
+#include "stats/stats.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+void st_totals(struct st_snapshot *s)
+{
+    memset(s->tq, 0, sizeof(s->tq));
+    memset(s->tp, 0, sizeof(s->tp));
+    for (int p = 0; p < s->nports; p++) {
+        const struct st_port *pt = &s->ports[p];
+        for (int i = 0; i < PC_MAX; i++)
+            s->tp[i] += pt->v[i];
+        for (int q = 0; q < pt->nq; q++)
+            for (int i = 0; i < QC_MAX; i++)
+                s->tq[i] += pt->q[q].v[i];
+    }
+}
+
+int64_t st_unaccounted(const uint64_t *v)
+{
+    uint64_t acc = v[QC_filtered] + v[QC_written] + v[QC_dropped_no_block] + v[QC_lost_disk] +
+                   v[QC_unwritten_abort];
+    return (int64_t)(v[QC_received] - acc);
+}
+
+static double rate(uint64_t a, uint64_t b, double dt)
+{
+    return dt > 0 ? (double)(a - b) / dt : 0.0;
+}
+
+void st_live_line(FILE *out, const struct st_snapshot *n, const struct st_snapshot *p)
+{
+    double dt = n->elapsed_s - p->elapsed_s;
+    fprintf(out,
+            "linecap: %6.1fs rx %7.3f Mpps %6.2f Gb/s  written %7.3f Mpps  "
+            "drops: nic %llu nombuf %llu block %llu disk %llu  files %llu  free blocks %u/%u\n",
+            n->elapsed_s, rate(n->tq[QC_received], p->tq[QC_received], dt) / 1e6,
+            rate(n->tq[QC_received_bytes], p->tq[QC_received_bytes], dt) * 8 / 1e9,
+            rate(n->tq[QC_written], p->tq[QC_written], dt) / 1e6,
+            (unsigned long long)(n->tp[PC_nic_missed] + n->tp[PC_nic_errors]),
+            (unsigned long long)n->tp[PC_mbuf_failures],
+            (unsigned long long)n->tq[QC_dropped_no_block],
+            (unsigned long long)n->tq[QC_lost_disk], (unsigned long long)n->files,
+            n->blocks_free, n->blocks_total);
+    fflush(out);
+}
+
+static void fmt_ts(char *buf, size_t cap, uint64_t ns)
+{
+    if (ns == 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    time_t sec = (time_t)(ns / 1000000000ULL);
+    struct tm tm;
+    char d[32];
+    localtime_r(&sec, &tm);
+    strftime(d, sizeof(d), "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf, cap, "%s.%09llu", d, (unsigned long long)(ns % 1000000000ULL));
+}
+
+void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
+                const struct file_record *files, unsigned nfiles, const char *dir)
+{
+    const uint64_t *t = s->tq;
+    double secs = s->elapsed_s > 0 ? s->elapsed_s : 1e-9;
+
+    fprintf(out, "linecap: stopped (%s) after %.3f s\n", reason, s->elapsed_s);
+    for (int p = 0; p < s->nports; p++) {
+        const struct st_port *pt = &s->ports[p];
+        fprintf(out, "port %u %s (%s):", pt->port, pt->name, pt->driver);
+        for (int i = 0; i < PC_MAX; i++)
+            fprintf(out, " %s %llu", lc_port_counter_names[i], (unsigned long long)pt->v[i]);
+        fputc('\n', out);
+        for (int q = 0; q < pt->nq; q++) {
+            const struct st_queue *qq = &pt->q[q];
+            fprintf(out, "  queue %u (stream %d, lcore %u):", qq->queue, qq->stream, qq->lcore);
+            for (int i = 0; i < QC_MAX; i++)
+                fprintf(out, " %s %llu", lc_queue_counter_names[i], (unsigned long long)qq->v[i]);
+            fputc('\n', out);
+        }
+    }
+    uint64_t drops = t[QC_dropped_no_block] + t[QC_lost_disk] + t[QC_unwritten_abort];
+    fprintf(out, "%llu packets received (%.3f Mpps, %.3f Gb/s)\n",
+            (unsigned long long)t[QC_received], (double)t[QC_received] / secs / 1e6,
+            (double)t[QC_received_bytes] * 8 / secs / 1e9);
+    fprintf(out, "%llu packets written (%llu bytes) in %llu files\n",
+            (unsigned long long)t[QC_written], (unsigned long long)t[QC_written_bytes],
+            (unsigned long long)s->files);
+    fprintf(out, "%llu packets filtered\n", (unsigned long long)t[QC_filtered]);
+    fprintf(out,
+            "%llu packets dropped by linecap (%llu no free block, %llu disk, %llu forced exit)\n",
+            (unsigned long long)drops, (unsigned long long)t[QC_dropped_no_block],
+            (unsigned long long)t[QC_lost_disk], (unsigned long long)t[QC_unwritten_abort]);
+    fprintf(out, "%llu packets dropped by the device (%llu missed, %llu errors, %llu mbuf failures)\n",
+            (unsigned long long)(s->tp[PC_nic_missed] + s->tp[PC_nic_errors] + s->tp[PC_mbuf_failures]),
+            (unsigned long long)s->tp[PC_nic_missed], (unsigned long long)s->tp[PC_nic_errors],
+            (unsigned long long)s->tp[PC_mbuf_failures]);
+    int64_t un = st_unaccounted(t);
+    fprintf(out, "accounting: received %llu = filtered + written + dropped: %s\n",
+            (unsigned long long)t[QC_received],
+            un == 0 ? "exact" : "MISMATCH");
+    if (un != 0)
+        fprintf(out, "accounting: %lld packets unaccounted\n", (long long)un);
+    for (unsigned i = 0; i < nfiles; i++) {
+        const struct file_record *f = &files[i];
+        char a[48], b[48];
+        fmt_ts(a, sizeof(a), f->ts_first);
+        fmt_ts(b, sizeof(b), f->ts_last);
+        fprintf(out, "file %s/%s: %llu records, %llu bytes, first %s, last %s%s%s\n", dir,
+                f->name, (unsigned long long)f->records, (unsigned long long)f->bytes, a, b,
+                f->deleted ? " (deleted by ring buffer)" : "", f->error ? " (ended by an error)" : "");
+    }
+    fflush(out);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+int st_json(const char *path, const struct st_snapshot *s, const char *reason, int exit_code,
+            const struct file_record *files, unsigned nfiles, const char *dir)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -errno;
+    fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
+    json_str(f, reason);
+    fprintf(f, ",\n  \"exit_code\": %d,\n  \"elapsed_s\": %.6f,\n  \"ports\": [", exit_code,
+            s->elapsed_s);
+    for (int p = 0; p < s->nports; p++) {
+        const struct st_port *pt = &s->ports[p];
+        fprintf(f, "%s\n    {\"port\": %u, \"name\": ", p ? "," : "", pt->port);
+        json_str(f, pt->name);
+        fprintf(f, ", \"driver\": ");
+        json_str(f, pt->driver);
+        for (int i = 0; i < PC_MAX; i++)
+            fprintf(f, ", \"%s\": %llu", lc_port_counter_names[i], (unsigned long long)pt->v[i]);
+        fprintf(f, ",\n     \"queues\": [");
+        for (int q = 0; q < pt->nq; q++) {
+            const struct st_queue *qq = &pt->q[q];
+            fprintf(f, "%s\n       {\"queue\": %u, \"stream\": %d, \"lcore\": %u", q ? "," : "",
+                    qq->queue, qq->stream, qq->lcore);
+            for (int i = 0; i < QC_MAX; i++)
+                fprintf(f, ", \"%s\": %llu", lc_queue_counter_names[i],
+                        (unsigned long long)qq->v[i]);
+            fputc('}', f);
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n  ],\n  \"totals\": {");
+    for (int i = 0; i < QC_MAX; i++)
+        fprintf(f, "%s\"%s\": %llu", i ? ", " : "", lc_queue_counter_names[i],
+                (unsigned long long)s->tq[i]);
+    for (int i = 0; i < PC_MAX; i++)
+        fprintf(f, ", \"%s\": %llu", lc_port_counter_names[i], (unsigned long long)s->tp[i]);
+    fprintf(f, ", \"files\": %llu},\n  \"files\": [", (unsigned long long)s->files);
+    for (unsigned i = 0; i < nfiles; i++) {
+        const struct file_record *fr = &files[i];
+        char p[4400];
+        snprintf(p, sizeof(p), "%s/%s", dir, fr->name);
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        json_str(f, fr->name);
+        fprintf(f, ", \"path\": ");
+        json_str(f, p);
+        fprintf(f,
+                ", \"stream\": %d, \"records\": %llu, \"bytes\": %llu, \"first_ns\": %llu, "
+                "\"last_ns\": %llu, \"deleted\": %s, \"error\": %d}",
+                fr->stream, (unsigned long long)fr->records, (unsigned long long)fr->bytes,
+                (unsigned long long)fr->ts_first, (unsigned long long)fr->ts_last,
+                fr->deleted ? "true" : "false", fr->error);
+    }
+    int64_t un = st_unaccounted(s->tq);
+    fprintf(f, "\n  ],\n  \"identity\": {\"holds\": %s, \"received\": %llu, \"accounted\": %llu}\n}\n",
+            un == 0 ? "true" : "false", (unsigned long long)s->tq[QC_received],
+            (unsigned long long)(s->tq[QC_received] - (uint64_t)un));
+    int rc = 0;
+    if (fflush(f) != 0 || ferror(f))
+        rc = -EIO;
+    if (fclose(f) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}

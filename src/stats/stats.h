@@ -1,0 +1,69 @@
+/* Statistics snapshots and their three views (live line, exit summary,
+ * JSON), all generated from the one counter list. Plain data, no DPDK. */
+#ifndef LC_STATS_H
+#define LC_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats/counters.h"
+
+#define ST_MAX_PORTS 16
+#define ST_MAX_QUEUES 64
+
+struct st_queue {
+    uint16_t queue;
+    int stream;
+    unsigned lcore;
+    uint64_t v[QC_MAX];
+};
+
+struct st_port {
+    uint16_t port;
+    char name[128];
+    char driver[64];
+    uint64_t v[PC_MAX];
+    int nq;
+    struct st_queue q[ST_MAX_QUEUES];
+};
+
+struct st_snapshot {
+    double elapsed_s;
+    int nports;
+    struct st_port ports[ST_MAX_PORTS];
+    uint64_t tq[QC_MAX];        /* queue counters summed */
+    uint64_t tp[PC_MAX];        /* port counters summed */
+    uint64_t files;
+    unsigned blocks_free, blocks_total;
+};
+
+/* What the writer reports about each closed file. */
+struct file_record {
+    char name[300];
+    int stream;
+    uint64_t records;
+    uint64_t bytes;
+    uint64_t ts_first, ts_last;
+    int error;                  /* 0 or negative errno it ended with */
+    bool deleted;               /* removed by the files:N ring */
+};
+
+/* Sum queues and ports into tq/tp. */
+void st_totals(struct st_snapshot *s);
+
+/* received - (filtered + written + every drop): 0 when the identity holds. */
+int64_t st_unaccounted(const uint64_t *qv);
+
+/* One live line (rates over the interval since prev). */
+void st_live_line(FILE *out, const struct st_snapshot *now, const struct st_snapshot *prev);
+
+/* The exit summary, like tcpdump's, plus one line per file. */
+void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
+                const struct file_record *files, unsigned nfiles, const char *dir);
+
+/* The JSON document described in DESIGN.md. Returns 0 or -errno. */
+int st_json(const char *path, const struct st_snapshot *s, const char *reason, int exit_code,
+            const struct file_record *files, unsigned nfiles, const char *dir);
+
+#endif

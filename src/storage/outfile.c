@@ -1,0 +1,117 @@
+#include "storage/outfile.h"
+#include "storage/names.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int outfile_open(struct outfile *f, int dirfd, const char *final, unsigned mode,
+                 bool want_direct, bool *fell_back)
+{
+    struct stat st;
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+
+    memset(f, 0, sizeof(*f));
+    f->fd = -1;
+    f->dirfd = dirfd;
+    if (snprintf(f->final, sizeof(f->final), "%s", final) >= (int)sizeof(f->final))
+        return -ENAMETOOLONG;
+    if (names_partial(f->partial, sizeof(f->partial), final) < 0)
+        return -ENAMETOOLONG;
+    /* Never overwrite: the final name must not exist (a link counts). */
+    if (fstatat(dirfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return -EEXIST;
+
+    int fd = -1;
+    if (want_direct) {
+        fd = openat(dirfd, f->partial, flags | O_DIRECT, mode);
+        if (fd < 0 && errno == EINVAL) {
+            *fell_back = true;
+            want_direct = false;
+        } else if (fd < 0) {
+            return -errno;
+        }
+    }
+    if (fd < 0) {
+        fd = openat(dirfd, f->partial, flags, mode);
+        if (fd < 0)
+            return -errno;
+    }
+    /* The umask may have narrowed or (with a group option) we want exactly
+     * mode: set it explicitly. */
+    if (fchmod(fd, mode) < 0) {
+        int e = errno;
+        close(fd);
+        unlinkat(dirfd, f->partial, 0);
+        return -e;
+    }
+    f->fd = fd;
+    f->direct = want_direct;
+    return 0;
+}
+
+int outfile_pwrite(struct outfile *f, const void *buf, size_t len, uint64_t off,
+                   bool *fell_back)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = pwrite(f->fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EINVAL && f->direct) {
+                /* The filesystem takes O_DIRECT at open but not this write:
+                 * continue buffered, same bytes. */
+                int fl = fcntl(f->fd, F_GETFL);
+                if (fl < 0 || fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) < 0)
+                    return -EINVAL;
+                f->direct = false;
+                *fell_back = true;
+                continue;
+            }
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO;
+        p += n;
+        off += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int outfile_close(struct outfile *f, bool sync)
+{
+    int rc = 0;
+
+    if (f->fd < 0)
+        return -EBADF;
+    if (ftruncate(f->fd, (off_t)f->length) < 0)
+        rc = -errno;
+    if (sync && fdatasync(f->fd) < 0 && rc == 0)
+        rc = -errno;
+    if (close(f->fd) < 0 && rc == 0)
+        rc = -errno;
+    f->fd = -1;
+    /* Rename even after an error: the trimmed prefix is a valid file and
+     * must not stay hidden under its partial name. */
+    if (renameat2(f->dirfd, f->partial, f->dirfd, f->final, RENAME_NOREPLACE) < 0) {
+        int e = errno;
+        if (e == EINVAL || e == ENOSYS) {
+            /* Filesystem without RENAME_NOREPLACE: link+unlink never replaces. */
+            if (linkat(f->dirfd, f->partial, f->dirfd, f->final, 0) == 0)
+                unlinkat(f->dirfd, f->partial, 0);
+            else if (rc == 0)
+                rc = -errno;
+        } else if (rc == 0) {
+            rc = -e;
+        }
+    }
+    if (sync && fsync(f->dirfd) < 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
