@@ -1,1 +1,83 @@
-int main(void){return 0;}
+/* Option parsing: good combinations and each bad value (exit 64, a message
+ * naming the value). */
+#include <stdarg.h>
+#include <string.h>
+
+#include "app/options.h"
+#include "check.h"
+
+static struct config cfg;
+static char err[512];
+
+static int parse(int n, ...)
+{
+    char *argv[32];
+    va_list ap;
+    argv[0] = "linecap";
+    va_start(ap, n);
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = va_arg(ap, char *);
+    va_end(ap);
+    argv[n + 1] = NULL;
+    return options_parse(n + 1, argv, &cfg, err, sizeof(err));
+}
+
+#define BAD(needle, n, ...)                                                             \
+    do {                                                                                \
+        CHECK(parse(n, __VA_ARGS__) == EXIT_USAGE);                                     \
+        if (strstr(err, needle) == NULL) {                                              \
+            check_failures++;                                                           \
+            fprintf(stderr, "%s:%d: message '%s' does not name '%s'\n", __FILE__,       \
+                    __LINE__, err, needle);                                             \
+        }                                                                               \
+        CHECK(strchr(err, '\n') == NULL);                                               \
+    } while (0)
+
+int main(void)
+{
+    CHECK(parse(4, "-i", "net_null0", "-w", "x.pcap") == 0);
+    CHECK(cfg.snaplen == 262144 && cfg.queues == 1 && cfg.buffer_mib == 2048);
+    CHECK(cfg.stats_interval_ns == 1000000000ULL && strcmp(cfg.format, "pcap") == 0);
+    CHECK(parse(14, "-i", "a", "-i", "net_b", "-w", "x", "-s", "96", "-c", "5", "-b",
+                "filesize:100", "-b", "files:3") == 0);
+    CHECK(cfg.nifaces == 2 && cfg.snaplen == 96 && cfg.count == 5 && cfg.rot_bytes == 100000 &&
+          cfg.ring_files == 3);
+    CHECK(parse(10, "-i", "x", "-w", "y", "-a", "duration:1.5", "-b", "duration:100ms",
+                "--cores", "1") == 0);
+    CHECK(cfg.stop_ns == 1500000000ULL && cfg.rot_ns == 100000000ULL && cfg.ncores == 1);
+    CHECK(parse(9, "-i", "x", "--count-only", "-q", "4", "--", "--no-huge", "-m", "512") == 0);
+    CHECK(cfg.count_only && cfg.queues == 4 && cfg.n_eal_args == 3 &&
+          strcmp(cfg.eal_args[0], "--no-huge") == 0);
+    CHECK(parse(6, "-i", "x", "-w", "y", "-a", "packets:7") == 0 && cfg.count == 7);
+    CHECK(parse(1, "--help") == 0 && cfg.help);
+    CHECK(parse(1, "--version") == 0 && cfg.version);
+    CHECK(parse(6, "-i", "x", "-w", "y", "--stats-interval", "0") == 0 &&
+          cfg.stats_interval_ns == 0);
+
+    BAD("'0'", 6, "-i", "x", "-w", "y", "-s", "0");
+    BAD("'10x'", 6, "-i", "x", "-w", "y", "-s", "10x");
+    BAD("'300000'", 6, "-i", "x", "-w", "y", "-s", "300000");
+    BAD("'0'", 6, "-i", "x", "-w", "y", "-c", "0");
+    BAD("'-5'", 6, "-i", "x", "-w", "y", "-c", "-5");
+    BAD("duration:-1", 6, "-i", "x", "-w", "y", "-a", "duration:-1");
+    BAD("duration:10x", 6, "-i", "x", "-w", "y", "-a", "duration:10x");
+    BAD("filesize:0", 6, "-i", "x", "-w", "y", "-b", "filesize:0");
+    BAD("filesize:10x", 6, "-i", "x", "-w", "y", "-b", "filesize:10x");
+    BAD("files:3", 6, "-i", "x", "-w", "y", "-b", "files:3");
+    BAD("bogus", 6, "-i", "x", "-w", "y", "-a", "bogus:1");
+    BAD("nocolon", 6, "-i", "x", "-w", "y", "-b", "nocolon");
+    BAD("--frobnicate", 5, "-i", "x", "-w", "y", "--frobnicate");
+    BAD("-x", 5, "-i", "x", "-w", "y", "-x");
+    BAD("-s", 5, "-i", "x", "-w", "y", "-s");
+    BAD("interface", 2, "-w", "y");
+    BAD("-w", 2, "-i", "x");
+    BAD("abc", 6, "-i", "x", "-w", "y", "--cores", "abc");
+    BAD("'0'", 6, "-i", "x", "-w", "y", "-q", "0");
+    BAD("'1'", 6, "-i", "x", "-w", "y", "-B", "1");
+    BAD("'pcapx'", 6, "-i", "x", "-w", "y", "-F", "pcapx");
+    BAD("'y'", 5, "-i", "x", "-w", "y", "--count-only");
+    BAD("stray", 5, "-i", "x", "-w", "y", "stray");
+    BAD("'z'", 6, "-i", "x", "-w", "y", "-w", "z");
+    BAD("'2x'", 6, "-i", "x", "-w", "y", "--stats-interval", "2x");
+    return check_done("test_options");
+}

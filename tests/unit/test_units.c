@@ -1,1 +1,45 @@
-int main(void){return 0;}
+#include <errno.h>
+
+#include "check.h"
+#include "common/units.h"
+
+int main(void)
+{
+    uint64_t v;
+    unsigned ids[8];
+
+    CHECK(lc_parse_u64("0", 0, 10, &v) == 0 && v == 0);
+    CHECK(lc_parse_u64("262144", 1, 262144, &v) == 0 && v == 262144);
+    CHECK(lc_parse_u64("262145", 1, 262144, &v) == -ERANGE);
+    CHECK(lc_parse_u64("0", 1, 10, &v) == -ERANGE);
+    CHECK(lc_parse_u64("10x", 0, 100, &v) == -EINVAL);
+    CHECK(lc_parse_u64("-5", 0, 100, &v) == -EINVAL);
+    CHECK(lc_parse_u64("", 0, 100, &v) == -EINVAL);
+    CHECK(lc_parse_u64(" 5", 0, 100, &v) == -EINVAL);
+    CHECK(lc_parse_u64("18446744073709551616", 0, UINT64_MAX, &v) == -ERANGE);
+    CHECK(lc_parse_u64("18446744073709551615", 0, UINT64_MAX, &v) == 0 && v == UINT64_MAX);
+
+    CHECK(lc_parse_duration_ns("1", &v) == 0 && v == 1000000000ULL);
+    CHECK(lc_parse_duration_ns("0.5", &v) == 0 && v == 500000000ULL);
+    CHECK(lc_parse_duration_ns("100ms", &v) == 0 && v == 100000000ULL);
+    CHECK(lc_parse_duration_ns("2m", &v) == 0 && v == 120000000000ULL);
+    CHECK(lc_parse_duration_ns("1h", &v) == 0 && v == 3600000000000ULL);
+    CHECK(lc_parse_duration_ns("1.25s", &v) == 0 && v == 1250000000ULL);
+    CHECK(lc_parse_duration_ns("0", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("-1", &v) == -EINVAL);
+    CHECK(lc_parse_duration_ns("10x", &v) == -EINVAL);
+    CHECK(lc_parse_duration_ns(".", &v) == -EINVAL);
+    CHECK(lc_parse_duration_ns("", &v) == -EINVAL);
+    CHECK(lc_parse_duration_ns("1e3", &v) == -EINVAL);
+
+    CHECK(lc_parse_cpu_list("1", ids, 8) == 1 && ids[0] == 1);
+    CHECK(lc_parse_cpu_list("0,2", ids, 8) == 2 && ids[1] == 2);
+    CHECK(lc_parse_cpu_list("1-3,5", ids, 8) == 4 && ids[2] == 3 && ids[3] == 5);
+    CHECK(lc_parse_cpu_list("1,1", ids, 8) == -EINVAL);
+    CHECK(lc_parse_cpu_list("3-1", ids, 8) == -EINVAL);
+    CHECK(lc_parse_cpu_list("abc", ids, 8) == -EINVAL);
+    CHECK(lc_parse_cpu_list("1,", ids, 8) == -EINVAL);
+    CHECK(lc_parse_cpu_list("0-9", ids, 8) == -ERANGE);
+    CHECK(lc_parse_cpu_list("", ids, 8) == -EINVAL);
+    return check_done("test_units");
+}
