@@ -218,7 +218,7 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
     const uint32_t hl = s->fmt->rec_hdr_len;
     const uint32_t snap = s->snaplen;
     uint64_t bytes = 0, dropped = 0;
-    uint16_t i;
+    uint16_t i = 0;
 
     if (tsc >= s->deadline_tsc) {
         enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, 0);
@@ -231,7 +231,23 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
         }
     }
 
-    for (i = 0; i < keep; i++) {
+    /* Writer behind and no block free: drop the burst in one step rather
+     * than asking the free ring once per packet. */
+    if (unlikely(s->cur == NULL) && s->file_open) {
+        s->cur = block_get(s);
+        if (s->cur == NULL) {
+            for (i = 0; i < keep; i++)
+                bytes += pkts[i]->pkt_len;
+            dropped = keep;
+            i = keep;
+        } else {
+            s->cur->file_off = s->fpos;
+            s->off = 0;
+            s->clean_off = 0;
+        }
+    }
+
+    for (; i < keep; i++) {
         struct rte_mbuf *m = pkts[i];
         if (i + 1 < keep)
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
@@ -359,6 +375,30 @@ int rx_stream_main(void *arg)
         if (got == 0) {
             tsc = rte_rdtsc();
             idle_work(s, tsc);
+        }
+    }
+
+    /* Drain: packets already in the receive rings arrived before the stop;
+     * take them (bounded to 10 ms for a source that never runs dry) so the
+     * device counters and ours agree. Not after a -c/-a limit or a forced
+     * exit. */
+    if (!s->run->autostop && !s->run->abort) {
+        uint64_t until = rte_rdtsc() + s->flush_ticks / 10;
+        bool more = true;
+        while (more && rte_rdtsc() < until) {
+            more = false;
+            for (int si = 0; si < s->nsrc; si++) {
+                uint16_t n = rte_eth_rx_burst(s->src[si].port, s->src[si].queue, pkts, RX_BURST);
+                if (n == 0)
+                    continue;
+                more = true;
+                tsc = rte_rdtsc();
+                uint16_t keep = budget_take(s, n);
+                if (s->count_only)
+                    burst_count(s, si, pkts, n, keep, tsc);
+                else
+                    burst_store(s, si, pkts, n, keep, tsc);
+            }
         }
     }
 
