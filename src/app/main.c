@@ -172,16 +172,20 @@ static int pick_cores(struct app *a, char *err, size_t errlen)
         a->rx_cpus[0] = cpus[n - 1];
         a->nrx = 1;
     }
-    a->main_cpu = cpus[0];
-    for (int j = 0; j < n; j++) {
+    a->main_cpu = a->rx_cpus[0];
+    bool shared = true;
+    for (int j = 0; j < n && shared; j++) {
         bool used = false;
         for (int i = 0; i < a->nrx; i++)
             used |= a->rx_cpus[i] == cpus[j];
         if (!used) {
             a->main_cpu = cpus[j];
-            break;
+            shared = false;
         }
     }
+    if (shared && !c->quiet)
+        lc_warn("--cores %s: every CPU receives; the writer and main thread share CPU %u "
+                "with a receive loop", c->ncores ? "list" : "default", a->main_cpu);
     return 0;
 }
 
