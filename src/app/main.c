@@ -485,12 +485,15 @@ int main(int argc, char **argv)
             return EXIT_PORT;
         }
         struct port_info *pi = &a->ports[p];
-        lc_info("port %u %s (%s): %u queue%s%s, promiscuous %s, scatter %s (frames up to %u B), "
-                "rx timestamp offload %s",
+        char sc[64];
+        if (pi->scatter)
+            snprintf(sc, sizeof(sc), "on (frames up to %u B)", pi->max_frame);
+        else
+            snprintf(sc, sizeof(sc), "not offered (jumbo frames only if the driver chains mbufs)");
+        lc_info("port %u %s (%s): %u queue%s%s, promiscuous %s, scatter %s, rx timestamp offload %s",
                 pi->id, pi->name, pi->driver, pi->nq, pi->nq > 1 ? "s" : "",
                 pi->nq > 1 ? (pi->rss ? " with RSS" : " WITHOUT RSS") : "",
-                pi->promisc ? "on" : "not supported", pi->scatter ? "on" : "not offered",
-                pi->scatter ? pi->max_frame : 2048,
+                pi->promisc ? "on" : "not supported", sc,
                 pi->ts_offload_offered ? "offered (not used: TSC timestamps)" : "not offered");
     }
 
