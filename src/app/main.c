@@ -24,6 +24,7 @@
 #include "capture/pipeline.h"
 #include "capture/port.h"
 #include "common/log.h"
+#include "verify/verify.h"
 #include "stats/stats.h"
 
 static volatile sig_atomic_t g_signals;
@@ -298,6 +299,7 @@ static int build_streams(struct app *a, char *err, size_t errlen)
         s->id = i;
         s->lcore = (unsigned)i + 1;
         s->snaplen = c->snaplen;
+        s->bsize = a->pool.bsize;
         s->count_only = c->count_only;
         s->fmt = format_by_name(c->format);
         s->finfo.snaplen = c->snaplen;
@@ -382,6 +384,10 @@ int main(int argc, char **argv)
     int rc;
 
     lc_progname = "linecap";
+    if (argc > 1 && strcmp(argv[1], "verify") == 0) {
+        lc_progname = "linecap verify";
+        return verify_main(argc - 1, argv + 1);
+    }
     a->dirfd = -1;
     rc = options_parse(argc, argv, &a->cfg, err, sizeof(err));
     if (rc) {
@@ -448,10 +454,20 @@ int main(int argc, char **argv)
     /* Blocks before ports: populating a large pool takes time, and a started
      * port would miss packets meanwhile. */
     if (!c->count_only) {
-        unsigned nblocks = (unsigned)(c->buffer_mib * (1u << 20) / BLOCK_SIZE);
+        /* Small files (rotation by a small size or count) get small blocks:
+         * each file in flight to the writer pins at least one block. */
+        uint64_t hint = 0;
+        if (c->rot_bytes)
+            hint = c->rot_bytes;
+        if (c->rot_pkts) {
+            uint64_t est = c->rot_pkts * (16 + (uint64_t)RTE_MIN(c->snaplen, 1514u)) + 24;
+            hint = hint ? RTE_MIN(hint, est) : est;
+        }
+        uint32_t bsize = block_size_for(hint);
+        unsigned nblocks = (unsigned)(c->buffer_mib * (1u << 20) / bsize);
         if (nblocks < 4)
             nblocks = 4;
-        rc = block_pool_init(&a->pool, nblocks);
+        rc = block_pool_init(&a->pool, nblocks, bsize);
         if (rc < 0) {
             lc_err("-B %llu: cannot allocate a %llu MiB block pool: %s",
                    (unsigned long long)c->buffer_mib, (unsigned long long)c->buffer_mib,

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-int block_pool_init(struct block_pool *p, unsigned n)
+int block_pool_init(struct block_pool *p, unsigned n, uint32_t bsize)
 {
-    uint64_t len = (uint64_t)n * BLOCK_SIZE;
+    uint64_t len = (uint64_t)n * bsize;
 
     memset(p, 0, sizeof(*p));
     p->blocks = calloc(n, sizeof(*p->blocks));
@@ -30,8 +30,9 @@ int block_pool_init(struct block_pool *p, unsigned n)
     p->mem = m;
     p->mem_len = len;
     p->n = n;
+    p->bsize = bsize;
     for (unsigned i = 0; i < n; i++)
-        p->blocks[i].data = p->mem + (uint64_t)i * BLOCK_SIZE;
+        p->blocks[i].data = p->mem + (uint64_t)i * bsize;
     return 0;
 }
 
@@ -41,4 +42,14 @@ void block_pool_free(struct block_pool *p)
         munmap(p->mem, p->mem_len);
     free(p->blocks);
     memset(p, 0, sizeof(*p));
+}
+
+uint32_t block_size_for(uint64_t file_bytes_hint)
+{
+    uint32_t b = BLOCK_SIZE_MAX;
+    if (file_bytes_hint == 0)
+        return b;
+    while (b > BLOCK_SIZE_MIN && (uint64_t)b / 2 >= file_bytes_hint)
+        b /= 2;
+    return b;
 }

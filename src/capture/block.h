@@ -4,7 +4,7 @@
  * A block carries the bytes of that stream at [file_off, file_off + len),
  * file_off always a multiple of 4096, so the writer can write it with
  * O_DIRECT in place: no copy between receive and disk. Full blocks are
- * exactly BLOCK_SIZE long and records may straddle two blocks. When the
+ * exactly the pool's block size long and records may straddle two blocks. When the
  * stream is idle a partial block is flushed; its unaligned tail (< 4096 B)
  * is copied to the start of the next block, which rewrites that page. */
 #ifndef LC_BLOCK_H
@@ -12,7 +12,8 @@
 
 #include <stdint.h>
 
-#define BLOCK_SIZE (4u << 20)
+#define BLOCK_SIZE_MAX (4u << 20)     /* the default: one 4 MiB direct write per block */
+#define BLOCK_SIZE_MIN (64u << 10)    /* for small rotated files */
 #define BLOCK_ALIGN 4096u
 #define BLOCK_MAX_SRC 8         /* (port, queue) sources per receive stream */
 
@@ -22,7 +23,7 @@ enum {
 };
 
 struct block {
-    uint8_t *data;              /* BLOCK_SIZE bytes, BLOCK_ALIGN-aligned */
+    uint8_t *data;              /* pool->bsize bytes, BLOCK_ALIGN-aligned */
     uint32_t len;
     uint32_t flags;
     uint16_t stream;
@@ -38,14 +39,21 @@ struct block {
 struct block_pool {
     struct block *blocks;
     unsigned n;
+    uint32_t bsize;             /* bytes per block, a power of two */
     uint8_t *mem;
     uint64_t mem_len;
     int hugepages;              /* 1 if backed by 2 MiB pages */
 };
 
-/* Allocate n blocks, from 2 MiB hugepages when possible (each direct write
- * then needs few segments), else ordinary pages. Returns 0 or -errno. */
-int block_pool_init(struct block_pool *p, unsigned n);
+/* Allocate n blocks of bsize bytes, from 2 MiB hugepages when possible
+ * (each direct write then needs few segments), else ordinary pages.
+ * Returns 0 or -errno. */
+int block_pool_init(struct block_pool *p, unsigned n, uint32_t bsize);
+
+/* Block size for a run: BLOCK_SIZE_MAX, or smaller when every file is
+ * expected to be small (rotation by a small size or packet count), so that
+ * many short files in flight to the writer do not each pin 4 MiB. */
+uint32_t block_size_for(uint64_t file_bytes_hint);
 void block_pool_free(struct block_pool *p);
 
 #endif

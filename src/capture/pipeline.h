@@ -51,6 +51,7 @@ struct rx_stream {
     int nsrc;
     struct rx_source src[BLOCK_MAX_SRC];
     uint32_t snaplen;
+    uint32_t bsize;             /* block size of the pool */
     bool count_only;
     const struct format_ops *fmt;
     struct format_info finfo;

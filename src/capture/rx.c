@@ -78,7 +78,7 @@ static bool file_start(struct rx_stream *s, uint64_t tsc)
     b->flags |= BLOCK_FILE_START;
     b->file_start_ns = now;
     b->file_off = 0;
-    size_t h = s->fmt->file_header(b->data, BLOCK_SIZE, &s->finfo);
+    size_t h = s->fmt->file_header(b->data, s->bsize, &s->finfo);
     s->off = (uint32_t)h;
     s->clean_off = 0;
     b->rec_end = h;
@@ -104,7 +104,7 @@ static bool reserve(struct rx_stream *s, uint32_t reclen)
         s->off = 0;
         s->clean_off = 0;
     }
-    if (s->off + reclen > BLOCK_SIZE && s->spare == NULL) {
+    if (s->off + reclen > s->bsize && s->spare == NULL) {
         s->spare = block_get(s);
         if (s->spare == NULL)
             return false;
@@ -117,16 +117,16 @@ static void put_bytes(struct rx_stream *s, const void *p, uint32_t n, uint64_t t
 {
     const uint8_t *src = p;
     while (n > 0) {
-        uint32_t k = RTE_MIN(n, BLOCK_SIZE - s->off);
+        uint32_t k = RTE_MIN(n, s->bsize - s->off);
         memcpy(s->cur->data + s->off, src, k);
         s->off += k;
         src += k;
         n -= k;
-        if (s->off == BLOCK_SIZE && n > 0) {
+        if (s->off == s->bsize && n > 0) {
             struct block *next = s->spare;
             s->spare = NULL;
-            next->file_off = s->cur->file_off + BLOCK_SIZE;
-            handoff(s, s->cur, BLOCK_SIZE, tsc);
+            next->file_off = s->cur->file_off + s->bsize;
+            handoff(s, s->cur, s->bsize, tsc);
             s->cur = next;
             s->off = 0;
             s->clean_off = 0;
@@ -179,9 +179,9 @@ static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t
         left -= k;
     }
     rec_done(s, si, reclen, ns);
-    if (s->off == BLOCK_SIZE) {
-        handoff(s, s->cur, BLOCK_SIZE, tsc);
-        s->fpos = s->cur->file_off + BLOCK_SIZE;
+    if (s->off == s->bsize) {
+        handoff(s, s->cur, s->bsize, tsc);
+        s->fpos = s->cur->file_off + s->bsize;
         s->cur = NULL;
         s->off = 0;
     }
@@ -256,7 +256,7 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
         uint32_t reclen = hl + caplen;
         bytes += len;
 
-        if (likely(s->cur != NULL && s->off + reclen <= BLOCK_SIZE && m->nb_segs == 1 &&
+        if (likely(s->cur != NULL && s->off + reclen <= s->bsize && m->nb_segs == 1 &&
                    s->fst.bytes + reclen <= s->lim_bytes && s->fst.pkts < s->lim_pkts &&
                    s->file_open)) {
             uint8_t *dst = s->cur->data + s->off;
@@ -264,9 +264,9 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
             rte_memcpy(dst + hl, rte_pktmbuf_mtod(m, void *), caplen);
             s->off += reclen;
             rec_done(s, si, reclen, ns);
-            if (unlikely(s->off == BLOCK_SIZE)) {
-                handoff(s, s->cur, BLOCK_SIZE, tsc);
-                s->fpos = s->cur->file_off + BLOCK_SIZE;
+            if (unlikely(s->off == s->bsize)) {
+                handoff(s, s->cur, s->bsize, tsc);
+                s->fpos = s->cur->file_off + s->bsize;
                 s->cur = NULL;
                 s->off = 0;
             }
