@@ -108,8 +108,13 @@ static int check_output(struct app *a, char *err, size_t errlen)
         snprintf(err, errlen, "-w '%s': expected a file name (not a directory or empty)", c->outpath);
         return EXIT_USAGE;
     }
-    if (stat(a->tmpl.dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "-w '%s': directory '%s' does not exist", c->outpath, a->tmpl.dir);
+    if (stat(a->tmpl.dir, &st) != 0) {
+        snprintf(err, errlen, "-w '%s': directory '%s': %s", c->outpath, a->tmpl.dir,
+                 errno == ENOENT ? "does not exist" : strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "-w '%s': '%s' is not a directory", c->outpath, a->tmpl.dir);
         return EXIT_CANTCREAT;
     }
     if (access(a->tmpl.dir, W_OK | X_OK) != 0) {
@@ -658,8 +663,7 @@ int main(int argc, char **argv)
         reason = "error";
         lc_err("%s", a->run.fatal_msg);
     }
-    if (a->run.abort)
-        reason = "forced";
+    fin.forced = a->run.abort != 0;
     st_summary(stderr, &fin, reason, a->writer.files, a->writer.nfiles, a->tmpl.dir);
     if (c->stats_json) {
         rc = st_json(c->stats_json, &fin, reason, code, a->writer.files, a->writer.nfiles,

@@ -9,6 +9,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -98,7 +99,24 @@ int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t err
     }
     int rc = rte_dev_probe(devargs);
     if (rc < 0) {
-        snprintf(err, errlen, "-i '%s': cannot create the device: %s", spec, rte_strerror(-rc));
+        if (rc == -EFAULT) {
+            /* the vdev bus found no driver for this name */
+            size_t d = strlen(name);
+            while (d > 0 && name[d - 1] >= '0' && name[d - 1] <= '9')
+                d--;
+            snprintf(err, errlen,
+                     "-i '%s': no DPDK driver named '%.*s' (expected a virtual device such as "
+                     "net_pcap0, net_null0, net_memif0, net_af_packet0, net_tap0, net_vhost0, "
+                     "net_virtio_user0, a PCI address or a port index)",
+                     spec, (int)d, name);
+        } else if (rc == -EPERM || rc == -EINVAL) {
+            snprintf(err, errlen, "-i '%s': the driver refused these arguments%s", spec,
+                     rte_log_get_global_level() >= RTE_LOG_ERR
+                         ? " (unknown key or bad value; the driver's own message, if any, is above)" : "");
+        } else {
+            snprintf(err, errlen, "-i '%s': cannot create the device: %s", spec,
+                     rte_strerror(-rc));
+        }
         return -1;
     }
     if (rte_eth_dev_get_port_by_name(name, id) != 0) {

@@ -303,6 +303,7 @@ static void burst_count(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
         bytes += pkts[i]->pkt_len;
     cnt_add(s, si, QC_received, keep);
     cnt_add(s, si, QC_received_bytes, bytes);
+    cnt_add(s, si, QC_counted_only, keep);
     if (n > keep)
         cnt_add(s, si, QC_after_limit, n - keep);
     rte_pktmbuf_free_bulk(pkts, n);

@@ -3,7 +3,8 @@
  * new drop reason cannot be half-added.
  *
  * The accounting identity, per queue, exact after a clean stop:
- *   received = filtered + written + dropped_no_block + lost_disk + unwritten_abort
+ *   received = filtered + counted_only + written + dropped_no_block + lost_disk
+ *              + unwritten_abort
  * and per port:  NIC offered = NIC ipackets + imissed + ierrors + rx_nombuf. */
 #ifndef LC_COUNTERS_H
 #define LC_COUNTERS_H
@@ -16,6 +17,7 @@
     X(received_bytes, "wire bytes of those packets")                                   \
     X(filtered, "packets rejected by the capture filter (not drops)")                  \
     X(dropped_no_block, "packets dropped: no free block (writer or disk behind)")      \
+    X(counted_only, "packets counted and freed unstored (--count-only)")               \
     X(after_limit, "packets received after a -c/-a limit was reached, not kept")
 
 /* Per receive queue; owner: the writer thread. */

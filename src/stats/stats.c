@@ -20,7 +20,7 @@ void st_totals(struct st_snapshot *s)
 
 int64_t st_unaccounted(const uint64_t *v)
 {
-    uint64_t acc = v[QC_filtered] + v[QC_written] + v[QC_dropped_no_block] + v[QC_lost_disk] +
+    uint64_t acc = v[QC_filtered] + v[QC_counted_only] + v[QC_written] + v[QC_dropped_no_block] + v[QC_lost_disk] +
                    v[QC_unwritten_abort];
     return (int64_t)(v[QC_received] - acc);
 }
@@ -67,7 +67,8 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     const uint64_t *t = s->tq;
     double secs = s->elapsed_s > 0 ? s->elapsed_s : 1e-9;
 
-    fprintf(out, "linecap: stopped (%s) after %.3f s\n", reason, s->elapsed_s);
+    fprintf(out, "linecap: stopped (%s%s) after %.3f s\n", reason,
+            s->forced ? ", forced by a second signal" : "", s->elapsed_s);
     for (int p = 0; p < s->nports; p++) {
         const struct st_port *pt = &s->ports[p];
         fprintf(out, "port %u %s (%s):", pt->port, pt->name, pt->driver);
@@ -99,19 +100,34 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
             (unsigned long long)s->tp[PC_nic_missed], (unsigned long long)s->tp[PC_nic_errors],
             (unsigned long long)s->tp[PC_mbuf_failures]);
     int64_t un = st_unaccounted(t);
-    fprintf(out, "accounting: received %llu = filtered + written + dropped: %s\n",
+    fprintf(out, "accounting: received %llu = filtered + counted + written + dropped: %s\n",
             (unsigned long long)t[QC_received],
             un == 0 ? "exact" : "MISMATCH");
     if (un != 0)
         fprintf(out, "accounting: %lld packets unaccounted\n", (long long)un);
-    for (unsigned i = 0; i < nfiles; i++) {
+    /* Files: every kept file when few, else the first and last few; files
+     * the ring buffer deleted are counted, not listed. */
+    unsigned kept = 0, deleted = 0;
+    for (unsigned i = 0; i < nfiles; i++)
+        files[i].deleted ? deleted++ : kept++;
+    if (deleted)
+        fprintf(out, "%u files deleted by the ring buffer (-b files:N)\n", deleted);
+    for (unsigned i = 0, k = 0; i < nfiles; i++) {
         const struct file_record *f = &files[i];
+        if (f->deleted)
+            continue;
+        k++;
+        if (kept > 20 && k > 10 && k <= kept - 10) {
+            if (k == 11)
+                fprintf(out, "... %u more files ...\n", kept - 20);
+            continue;
+        }
         char a[48], b[48];
         fmt_ts(a, sizeof(a), f->ts_first);
         fmt_ts(b, sizeof(b), f->ts_last);
-        fprintf(out, "file %s/%s: %llu records, %llu bytes, first %s, last %s%s%s\n", dir,
+        fprintf(out, "file %s/%s: %llu records, %llu bytes, first %s, last %s%s\n", dir,
                 f->name, (unsigned long long)f->records, (unsigned long long)f->bytes, a, b,
-                f->deleted ? " (deleted by ring buffer)" : "", f->error ? " (ended by an error)" : "");
+                f->error ? " (ended by an error)" : "");
     }
     fflush(out);
 }
@@ -139,6 +155,7 @@ int st_json(const char *path, const struct st_snapshot *s, const char *reason, i
         return -errno;
     fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
     json_str(f, reason);
+    fprintf(f, ",\n  \"forced\": %s", s->forced ? "true" : "false");
     fprintf(f, ",\n  \"exit_code\": %d,\n  \"elapsed_s\": %.6f,\n  \"ports\": [", exit_code,
             s->elapsed_s);
     for (int p = 0; p < s->nports; p++) {
