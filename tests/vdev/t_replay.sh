@@ -134,6 +134,8 @@ case_count_only() {
     [ "$b" = "duration $n $bytes $n" ] ||
         fail "normal run JSON stop_reason/received/received_bytes/nic_packets: $b, expected duration $n $bytes $n"
     [ "$c" = "$n" ] && [ "$PV_COUNT" = "$n" ] || fail "normal run wrote $c (JSON), $PV_COUNT (capinfos); expected $n"
+    c=$(jget "$T/a.json" '[d["identity"]["holds"], d["totals"]["counted_only"], d["totals"]["written"]]')
+    [ "$c" = "True $n 0" ] || fail "--count-only identity/counted_only/written: $c, expected True $n 0"
 }
 
 # two ports, one receive core: one file holding every frame of both inputs
