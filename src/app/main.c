@@ -294,6 +294,9 @@ static int build_streams(struct app *a, char *err, size_t errlen)
             struct rx_stream *s = &a->streams[k % a->nrx];
             s->src[s->nsrc].port = a->ports[p].id;
             s->src[s->nsrc].queue = (uint16_t)q;
+            s->src[s->nsrc].ts_field = a->ports[p].ts_field;
+            s->src[s->nsrc].ts_flag = a->ports[p].ts_flag;
+            s->src[s->nsrc].dclk = &a->ports[p].dclk;
             s->nsrc++;
         }
     }
@@ -498,7 +501,7 @@ int main(int argc, char **argv)
     unsigned per_port_rx = (unsigned)a->nrx;
     for (int p = 0; p < a->nports; p++) {
         if (port_setup(a->port_ids[p], c->queues, 4096, per_port_rx * (256 + 64),
-                       &a->ports[p], err, sizeof(err)) < 0) {
+                       !c->tsc_only, &a->ports[p], err, sizeof(err)) < 0) {
             lc_err("%s", err);
             for (int q = 0; q < p; q++)
                 port_shutdown(a->port_ids[q]);
@@ -506,7 +509,14 @@ int main(int argc, char **argv)
             return EXIT_PORT;
         }
         struct port_info *pi = &a->ports[p];
-        char sc[64];
+        char sc[64], ts[160];
+        if (pi->nic_ts)
+            snprintf(ts, sizeof(ts), "on (device clock %.6f MHz mapped to the system clock)",
+                     (double)pi->dclk.hz / 1e6);
+        else if (pi->ts_offload_offered)
+            snprintf(ts, sizeof(ts), "offered, not used (%s): TSC timestamps", pi->ts_note);
+        else
+            snprintf(ts, sizeof(ts), "not offered: TSC timestamps");
         if (pi->scatter)
             snprintf(sc, sizeof(sc), "on (frames up to %u B)", pi->max_frame);
         else
@@ -515,7 +525,7 @@ int main(int argc, char **argv)
                 pi->id, pi->name, pi->driver, pi->nq, pi->nq > 1 ? "s" : "",
                 pi->nq > 1 ? (pi->rss ? " with RSS" : " WITHOUT RSS") : "",
                 pi->promisc ? "on" : "not supported", sc,
-                pi->ts_offload_offered ? "offered (not used: TSC timestamps)" : "not offered");
+                ts);
     }
 
     if ((rc = build_streams(a, err, sizeof(err))) != 0) {

@@ -28,6 +28,7 @@ enum {
     OPT_VERSION,
     OPT_NO_SYNC,
     OPT_QUIET,
+    OPT_TIME_SOURCE,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
     { "version", no_argument, NULL, OPT_VERSION },
     { "no-sync", no_argument, NULL, OPT_NO_SYNC },
     { "quiet", no_argument, NULL, OPT_QUIET },
+    { "time-source", required_argument, NULL, OPT_TIME_SOURCE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -214,6 +216,15 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case OPT_QUIET:
             c->quiet = true;
             break;
+        case OPT_TIME_SOURCE:
+            if (strcmp(optarg, "auto") == 0)
+                c->tsc_only = false;
+            else if (strcmp(optarg, "tsc") == 0)
+                c->tsc_only = true;
+            else
+                return bad(err, errlen, "--time-source '%s': expected auto (the NIC's clock when "
+                           "it offers receive timestamps, else the TSC) or tsc", optarg);
+            break;
         case ':':
             if (optopt)
                 return bad(err, errlen, "-%c: missing value", optopt);
@@ -276,6 +287,8 @@ void options_usage(FILE *out)
 "  --stats-interval S live line on stderr every S seconds (default 1; 0 = none)\n"
 "  --stats-json FILE  write the final statistics as JSON\n"
 "  --no-sync          do not fdatasync each file at close\n"
+"  --time-source SRC  auto (default: NIC receive timestamps when the port offers them,\n"
+"                     else the TSC, once per burst) or tsc\n"
 "  -Z USER            drop privileges to USER after DPDK initialisation\n"
 "  --quiet            no start-up information lines\n"
 "  -h, --help         this text;  --version  the version\n"

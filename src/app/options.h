@@ -45,6 +45,7 @@ struct config {
     const char *stats_json;
     const char *user;               /* -Z */
     uint64_t buffer_mib;            /* -B: block pool */
+    bool tsc_only;                  /* --time-source tsc */
     bool no_sync;                   /* --no-sync: skip fdatasync at close */
     bool quiet;                     /* --quiet: no informational lines */
     const char *eal_args[LC_MAX_EAL_ARGS];

@@ -26,6 +26,9 @@
 struct rx_source {
     uint16_t port;
     uint16_t queue;
+    int ts_field;               /* NIC timestamp dynfield offset, -1: TSC per burst */
+    uint64_t ts_flag;
+    const struct lc_clock *dclk;        /* device clock -> CLOCK_REALTIME */
 };
 
 /* Counters of one source (port, queue) owned by its receive lcore. */

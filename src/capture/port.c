@@ -1,3 +1,5 @@
+/* rte_eth_read_clock is still experimental in DPDK 22.11 */
+#define ALLOW_EXPERIMENTAL_API
 #include "capture/port.h"
 
 #include <ctype.h>
@@ -5,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -12,6 +15,7 @@
 #include <rte_log.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "common/log.h"
 
@@ -126,7 +130,31 @@ int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t err
     return 0;
 }
 
-int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs,
+/* Map the device clock to CLOCK_REALTIME: two readings of the device clock
+ * window_ms apart, each bracketed by CLOCK_REALTIME reads. 0 or -errno. */
+static int devclock_calibrate(uint16_t id, struct lc_clock *c, unsigned window_ms)
+{
+    uint64_t d0, d1, t0, t1;
+    if (rte_eth_read_clock(id, &d0) != 0)
+        return -ENOTSUP;
+    t0 = lc_realtime_ns();
+    struct timespec nap = { 0, (long)window_ms * 1000000L };
+    nanosleep(&nap, NULL);
+    if (rte_eth_read_clock(id, &d1) != 0)
+        return -ENOTSUP;
+    t1 = lc_realtime_ns();
+    if (d1 <= d0 || t1 <= t0)
+        return -EINVAL;
+    c->base_tsc = d1;           /* here: a device clock reading */
+    c->base_ns = t1;
+    c->hz = (uint64_t)((__uint128_t)(d1 - d0) * 1000000000ULL / (t1 - t0));
+    if (c->hz == 0)
+        return -EINVAL;
+    c->mult = (uint64_t)(((__uint128_t)1000000000ULL << 32) / c->hz);
+    return 0;
+}
+
+int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs, bool want_nic_ts,
                struct port_info *pi, char *err, size_t errlen)
 {
     struct rte_eth_dev_info info;
@@ -172,6 +200,20 @@ int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs,
             conf.rxmode.mtu = mtu;
     }
     pi->ts_offload_offered = (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) != 0;
+    pi->ts_field = -1;
+    if (pi->ts_offload_offered && want_nic_ts) {
+        int off = -1;
+        uint64_t flag = 0;
+        if (rte_mbuf_dyn_rx_timestamp_register(&off, &flag) == 0 && off >= 0) {
+            conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+            pi->ts_field = off;
+            pi->ts_flag = flag;
+        } else {
+            snprintf(pi->ts_note, sizeof(pi->ts_note), "no mbuf field for it");
+        }
+    } else if (pi->ts_offload_offered) {
+        snprintf(pi->ts_note, sizeof(pi->ts_note), "--time-source tsc");
+    }
 
     rc = rte_eth_dev_configure(id, (uint16_t)nq, 1, &conf);
     if (rc < 0 && conf.rxmode.mtu) {
@@ -219,6 +261,16 @@ int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs,
     if (rc < 0) {
         snprintf(err, errlen, "port %u %s: cannot start: %s", id, pi->name, rte_strerror(-rc));
         return -1;
+    }
+    if (pi->ts_field >= 0) {
+        rc = devclock_calibrate(id, &pi->dclk, 100);
+        if (rc == 0) {
+            pi->nic_ts = true;
+        } else {
+            snprintf(pi->ts_note, sizeof(pi->ts_note), "the device clock cannot be read: %s",
+                     rte_strerror(-rc));
+            pi->ts_field = -1;
+        }
     }
     rc = rte_eth_promiscuous_enable(id);
     pi->promisc = (rc == 0) || rte_eth_promiscuous_get(id) == 1;

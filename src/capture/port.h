@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/tsclock.h"
 #include "stats/stats.h"
 
 struct rte_mempool;
@@ -18,6 +19,14 @@ struct port_info {
     char driver[64];
     struct rte_mempool *mp;
     bool promisc, scatter, rss, ts_offload_offered;
+    /* NIC receive timestamps, when offered and the device clock can be read:
+     * the mbuf field holding them and the device clock mapped to
+     * CLOCK_REALTIME (same fixed-point form as the TSC clock). */
+    bool nic_ts;
+    int ts_field;               /* dynfield offset, -1 if unused */
+    uint64_t ts_flag;           /* ol_flags bit marking a valid timestamp */
+    struct lc_clock dclk;
+    char ts_note[96];           /* why NIC timestamps are not used */
     uint32_t max_frame;         /* largest frame the setup can receive whole */
 };
 
@@ -31,7 +40,7 @@ int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t err
 
 /* Configure nq receive queues (fewer if the device has fewer, with a
  * warning) and start the port. Returns 0, or -1 with one line in err. */
-int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs,
+int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs, bool want_nic_ts,
                struct port_info *pi, char *err, size_t errlen);
 
 /* Device counters into the port counter list. */

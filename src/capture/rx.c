@@ -11,10 +11,21 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
 #include "format/pcap.h"
+
+/* A device clock reading to CLOCK_REALTIME ns; readings from before the
+ * calibration point (packets received while it ran) map backwards. */
+static inline uint64_t devclock_ns(const struct lc_clock *c, uint64_t ticks)
+{
+    int64_t d = (int64_t)(ticks - c->base_tsc);
+    if (d >= 0)
+        return c->base_ns + (uint64_t)(((__uint128_t)(uint64_t)d * c->mult) >> 32);
+    return c->base_ns - (uint64_t)(((__uint128_t)(uint64_t)-d * c->mult) >> 32);
+}
 
 /* Return a burst to its mempool. The common case -- every mbuf direct,
  * one segment, not shared, from one pool -- is exactly the state a pool
@@ -265,10 +276,22 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
         }
     }
 
+    const struct rx_source *src = &s->src[si];
     for (; i < keep; i++) {
         struct rte_mbuf *m = pkts[i];
         if (i + 1 < keep)
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+        if (unlikely(src->ts_field >= 0)) {
+            /* the NIC's own receive time, per packet, when it gave one */
+            if (m->ol_flags & src->ts_flag) {
+                ns = devclock_ns(src->dclk,
+                                 *RTE_MBUF_DYNFIELD(m, src->ts_field, const uint64_t *));
+            } else {
+                ns = lc_clock_ns(s->clock, tsc);
+            }
+            sec = (uint32_t)(ns / 1000000000ULL);
+            nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
+        }
         uint32_t len = m->pkt_len;
         uint32_t caplen = RTE_MIN(len, snap);
         uint32_t reclen = hl + caplen;

@@ -79,5 +79,6 @@ int main(void)
     BAD("stray", 5, "-i", "x", "-w", "y", "stray");
     BAD("'z'", 6, "-i", "x", "-w", "y", "-w", "z");
     BAD("'2x'", 6, "-i", "x", "-w", "y", "--stats-interval", "2x");
+    BAD("'nic'", 6, "-i", "x", "-w", "y", "--time-source", "nic");
     return check_done("test_options");
 }
