@@ -814,6 +814,8 @@ int main(int argc, char **argv)
     g->run.has_budget = c->count > 0;
     g->run.budget = (int64_t)c->count;
     g->run.max_lag_ticks = g->clock.hz / 50;    /* 20 ms */
+    if (g_signals)
+        g->run.stop = 1;            /* stopped while waiting for the link: send nothing */
     uint64_t t0 = lc_rdtsc() + g->clock.hz / 1000;
     g->run.start_tsc = t0;
     g->run.end_tsc = c->duration_ns ? t0 + lc_clock_ticks(&g->clock, c->duration_ns) : 0;

@@ -1,0 +1,540 @@
+#include "gen/genconf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/units.h"
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return GEN_EXIT_USAGE;
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+int gen_parse_si(const char *s, double max, double *out)
+{
+    double ip = 0, frac = 0, scale = 1;
+    const char *p = s;
+    int digits = 0;
+
+    if (s == NULL || *s == '\0')
+        return -EINVAL;
+    for (; isdigit((unsigned char)*p); p++, digits++) {
+        ip = ip * 10 + (*p - '0');
+        if (ip > 1e15)
+            return -ERANGE;
+    }
+    if (*p == '.') {
+        p++;
+        for (; isdigit((unsigned char)*p); p++, digits++) {
+            scale /= 10;
+            frac += (*p - '0') * scale;
+        }
+    }
+    if (digits == 0)
+        return -EINVAL;
+    double mult = 1;
+    switch (*p) {
+    case '\0': break;
+    case 'k': case 'K': mult = 1e3; p++; break;
+    case 'm': case 'M': mult = 1e6; p++; break;
+    case 'g': case 'G': mult = 1e9; p++; break;
+    default: return -EINVAL;
+    }
+    if (*p != '\0')
+        return -EINVAL;
+    double v = (ip + frac) * mult;
+    if (v <= 0 || v > max)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+int gen_parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &tail) != 6 || strlen(s) != 17)
+        return -EINVAL;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return 0;
+}
+
+int gen_parse_ipv4(const char *s, uint32_t *ip)
+{
+    uint32_t v = 0;
+    const char *p = s;
+    for (int i = 0; i < 4; i++) {
+        unsigned o = 0;
+        int d = 0;
+        for (; isdigit((unsigned char)*p) && d < 4; p++, d++)
+            o = o * 10 + (unsigned)(*p - '0');
+        if (d == 0 || d > 3 || o > 255)
+            return -EINVAL;
+        v = (v << 8) | o;
+        if (i < 3) {
+            if (*p != '.')
+                return -EINVAL;
+            p++;
+        }
+    }
+    if (*p != '\0')
+        return -EINVAL;
+    *ip = v;
+    return 0;
+}
+
+double gen_wire_pps(double bps, double avg_frame)
+{
+    return bps / ((avg_frame + GEN_WIRE_OVERHEAD) * 8.0);
+}
+
+double gen_wire_bps(double pps, double avg_frame)
+{
+    return pps * (avg_frame + GEN_WIRE_OVERHEAD) * 8.0;
+}
+
+double gen_l2_bps(double pps, double avg_frame)
+{
+    return pps * avg_frame * 8.0;
+}
+
+/* ---- size models -------------------------------------------------------- */
+
+/* Simple IMIX (the common 7:4:1 form). Mean 355.83 B. */
+static const struct gen_size_weight imix_bins[] = {
+    { 64, 7 }, { 576, 4 }, { 1518, 1 },
+};
+
+/* "caida": the bimodal shape of backbone traffic as in CAIDA's statistics
+ * for its 2014 anonymized OC-192 traces (equinix-chicago / equinix-sanjose,
+ * per-trace packet size histograms and average sizes at
+ * https://www.caida.org/data/passive/passive_trace_statistics.xml): a large
+ * mode of full-size packets, a mode of minimum-size TCP acknowledgements, and
+ * a thin spread between (576 B legacy MSS, partial segments). This is a
+ * coarse 8-bin approximation of that shape, not data from a trace; the
+ * weights (per mille) are chosen so the mean frame size with FCS is 965.05 B,
+ * the ~965 B average of the trace the original study used. */
+static const struct gen_size_weight caida_bins[] = {
+    { 64, 237 }, { 70, 50 }, { 128, 40 }, { 256, 25 },
+    { 576, 35 }, { 1024, 20 }, { 1280, 25 }, { 1518, 568 },
+};
+
+const struct gen_size_weight *gen_model_bins(enum gen_model m, unsigned *n)
+{
+    switch (m) {
+    case GEN_IMIX:
+        *n = sizeof(imix_bins) / sizeof(imix_bins[0]);
+        return imix_bins;
+    case GEN_CAIDA:
+        *n = sizeof(caida_bins) / sizeof(caida_bins[0]);
+        return caida_bins;
+    default:
+        *n = 0;
+        return NULL;
+    }
+}
+
+double gen_model_mean(enum gen_model m, uint32_t fixed_size)
+{
+    unsigned n;
+    const struct gen_size_weight *b = gen_model_bins(m, &n);
+    if (b == NULL)
+        return fixed_size;
+    double s = 0, w = 0;
+    for (unsigned i = 0; i < n; i++) {
+        s += (double)b[i].size * b[i].weight;
+        w += b[i].weight;
+    }
+    return s / w;
+}
+
+const char *gen_model_name(enum gen_model m)
+{
+    switch (m) {
+    case GEN_FIXED: return "fixed";
+    case GEN_IMIX: return "imix";
+    case GEN_CAIDA: return "caida";
+    case GEN_REPLAY: return "replay";
+    }
+    return "?";
+}
+
+unsigned gen_size_table(enum gen_model m, uint32_t fixed_size, uint16_t *tab, unsigned max)
+{
+    unsigned n, w = 0, len = 0;
+    const struct gen_size_weight *b = gen_model_bins(m, &n);
+
+    if (max == 0)
+        return 0;
+    if (b == NULL) {
+        tab[0] = (uint16_t)fixed_size;
+        return 1;
+    }
+    for (unsigned i = 0; i < n; i++)
+        w += b[i].weight;
+    if (w == 0 || w > max)
+        return 0;
+    unsigned k = max / w;
+    for (unsigned r = 0; r < k; r++)
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = 0; j < b[i].weight; j++)
+                tab[len++] = b[i].size;
+    /* Fisher-Yates with a fixed xorshift seed: the same order every run. */
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (unsigned i = len - 1; i > 0; i--) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        unsigned j = (unsigned)(x % (i + 1));
+        uint16_t t = tab[i];
+        tab[i] = tab[j];
+        tab[j] = t;
+    }
+    return len;
+}
+
+/* ---- checksums and flows ------------------------------------------------ */
+
+uint32_t gen_csum_add(uint32_t sum, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)b[len - 1] << 8;
+    return sum;
+}
+
+uint16_t gen_csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* 65536 and 60000 share only the factor 32, so (f mod 65536, f mod 60000)
+ * repeats after 122,880,000 flows, far above GEN_MAX_FLOWS. */
+uint32_t gen_flow_src_ip(uint32_t base, uint32_t f)
+{
+    return base + (f % 65536u);
+}
+
+uint16_t gen_flow_src_port(uint32_t f)
+{
+    return (uint16_t)(1024u + f % 60000u);
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+enum {
+    OPT_CORES = 256, OPT_SIZE, OPT_IMIX, OPT_MIX, OPT_REPLAY, OPT_REWRITE, OPT_STAMP,
+    OPT_FLOWS, OPT_RATE, OPT_PPS, OPT_DURATION, OPT_BURST, OPT_NO_RETRY, OPT_SRC_MAC,
+    OPT_DST_MAC, OPT_SRC_IP, OPT_DST_IP, OPT_DST_PORT, OPT_LINK_WAIT, OPT_JSON, OPT_QUIET,
+    OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    { "interface", required_argument, NULL, 'i' },
+    { "queues", required_argument, NULL, 'q' },
+    { "count", required_argument, NULL, 'c' },
+    { "help", no_argument, NULL, 'h' },
+    { "cores", required_argument, NULL, OPT_CORES },
+    { "size", required_argument, NULL, OPT_SIZE },
+    { "imix", no_argument, NULL, OPT_IMIX },
+    { "mix", required_argument, NULL, OPT_MIX },
+    { "replay", required_argument, NULL, OPT_REPLAY },
+    { "rewrite", no_argument, NULL, OPT_REWRITE },
+    { "stamp", no_argument, NULL, OPT_STAMP },
+    { "flows", required_argument, NULL, OPT_FLOWS },
+    { "rate", required_argument, NULL, OPT_RATE },
+    { "pps", required_argument, NULL, OPT_PPS },
+    { "duration", required_argument, NULL, OPT_DURATION },
+    { "burst", required_argument, NULL, OPT_BURST },
+    { "no-retry", no_argument, NULL, OPT_NO_RETRY },
+    { "src-mac", required_argument, NULL, OPT_SRC_MAC },
+    { "dst-mac", required_argument, NULL, OPT_DST_MAC },
+    { "src-ip", required_argument, NULL, OPT_SRC_IP },
+    { "dst-ip", required_argument, NULL, OPT_DST_IP },
+    { "dst-port", required_argument, NULL, OPT_DST_PORT },
+    { "link-wait", required_argument, NULL, OPT_LINK_WAIT },
+    { "json", required_argument, NULL, OPT_JSON },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+static int set_model(struct gen_config *c, enum gen_model m, const char *what, int *nmodel,
+                     char *err, size_t errlen)
+{
+    if (++*nmodel > 1)
+        return bad(err, errlen, "%s: give only one of --size, --imix, --mix, --replay", what);
+    c->model = m;
+    return 0;
+}
+
+int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, size_t errlen)
+{
+    uint64_t v;
+    double d;
+    int o, nmodel = 0, rc;
+
+    memset(c, 0, sizeof(*c));
+    c->model = GEN_FIXED;
+    c->size = GEN_MIN_FRAME;
+    memcpy(c->src_mac, "\x02\x00\x00\x00\x00\x01", 6);
+    memcpy(c->dst_mac, "\x02\x00\x00\x00\x00\x02", 6);
+    c->src_ip = 0x0a000001;     /* 10.0.0.1 (+ flow index) */
+    c->dst_ip = 0x0aff0001;     /* 10.255.0.1 */
+    c->dst_port = 9;            /* discard */
+    c->link_wait_ns = 10000000000ULL;
+    err[0] = '\0';
+
+    optind = 1;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":i:q:c:h", long_opts, NULL)) != -1) {
+        switch (o) {
+        case 'i':
+            if (c->iface)
+                return bad(err, errlen, "-i '%s': linecap-gen sends on one port (already -i '%s')",
+                           optarg, c->iface);
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...) or a port index");
+            c->iface = optarg;
+            break;
+        case 'q':
+            if (lc_parse_u64(optarg, 1, GEN_MAX_QUEUES, &v) < 0)
+                return bad(err, errlen, "-q '%s': transmit queues must be a whole number from 1 to %d",
+                           optarg, GEN_MAX_QUEUES);
+            c->queues = (unsigned)v;
+            break;
+        case 'c':
+            if (lc_parse_u64(optarg, 1, INT64_MAX, &v) < 0)
+                return bad(err, errlen, "--count '%s': expected a whole number of frames >= 1", optarg);
+            c->count = v;
+            break;
+        case 'h':
+            c->help = true;
+            break;
+        case OPT_CORES: {
+            int n = lc_parse_cpu_list(optarg, c->cores, GEN_MAX_CORES);
+            if (n < 0)
+                return bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 0 or 0,2 or 0-3",
+                           optarg);
+            c->ncores = n;
+            break;
+        }
+        case OPT_SIZE:
+            if ((rc = set_model(c, GEN_FIXED, "--size", &nmodel, err, errlen)))
+                return rc;
+            if (lc_parse_u64(optarg, GEN_MIN_FRAME, GEN_MAX_FRAME, &v) < 0)
+                return bad(err, errlen,
+                           "--size '%s': expected a frame size in bytes from %u to %u, counting the "
+                           "4-byte FCS (64 = 60 B sent + FCS)", optarg, GEN_MIN_FRAME, GEN_MAX_FRAME);
+            c->size = (uint32_t)v;
+            break;
+        case OPT_IMIX:
+            if ((rc = set_model(c, GEN_IMIX, "--imix", &nmodel, err, errlen)))
+                return rc;
+            break;
+        case OPT_MIX:
+            if (strcmp(optarg, "imix") == 0)
+                rc = set_model(c, GEN_IMIX, "--mix", &nmodel, err, errlen);
+            else if (strcmp(optarg, "caida") == 0)
+                rc = set_model(c, GEN_CAIDA, "--mix", &nmodel, err, errlen);
+            else
+                return bad(err, errlen, "--mix '%s': unknown size mix; expected imix or caida", optarg);
+            if (rc)
+                return rc;
+            break;
+        case OPT_REPLAY:
+            if ((rc = set_model(c, GEN_REPLAY, "--replay", &nmodel, err, errlen)))
+                return rc;
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "--replay '': expected a pcap or pcapng file");
+            c->replay = optarg;
+            break;
+        case OPT_REWRITE:
+            c->rewrite = true;
+            break;
+        case OPT_STAMP:
+            c->stamp = true;
+            break;
+        case OPT_FLOWS:
+            if (lc_parse_u64(optarg, 1, GEN_MAX_FLOWS, &v) < 0)
+                return bad(err, errlen, "--flows '%s': expected a whole number from 1 to %u",
+                           optarg, GEN_MAX_FLOWS);
+            c->flows = (uint32_t)v;
+            break;
+        case OPT_RATE:
+            if (gen_parse_si(optarg, 1e12, &d) < 0)
+                return bad(err, errlen,
+                           "--rate '%s': expected wire bits per second > 0 with an optional k, m or g "
+                           "suffix (e.g. 10g, 2.5g, 100m), at most 1000g", optarg);
+            c->rate_bps = d;
+            break;
+        case OPT_PPS:
+            if (gen_parse_si(optarg, 1e10, &d) < 0)
+                return bad(err, errlen,
+                           "--pps '%s': expected frames per second > 0 with an optional k, m or g "
+                           "suffix (e.g. 1m, 14.88m)", optarg);
+            c->pps = d;
+            break;
+        case OPT_DURATION:
+            if (lc_parse_duration_ns(optarg, &v) < 0)
+                return bad(err, errlen, "--duration '%s': expected a positive number of seconds (e.g. 10, 0.5, 100ms)",
+                           optarg);
+            c->duration_ns = v;
+            break;
+        case OPT_BURST:
+            if (lc_parse_u64(optarg, 1, GEN_MAX_BURST, &v) < 0)
+                return bad(err, errlen, "--burst '%s': expected a whole number from 1 to %u", optarg,
+                           GEN_MAX_BURST);
+            c->burst = (unsigned)v;
+            break;
+        case OPT_NO_RETRY:
+            c->no_retry = true;
+            break;
+        case OPT_SRC_MAC:
+        case OPT_DST_MAC:
+            if (gen_parse_mac(optarg, o == OPT_SRC_MAC ? c->src_mac : c->dst_mac) < 0)
+                return bad(err, errlen, "--%s-mac '%s': expected a MAC address like 02:00:00:00:00:01",
+                           o == OPT_SRC_MAC ? "src" : "dst", optarg);
+            break;
+        case OPT_SRC_IP:
+        case OPT_DST_IP:
+            if (gen_parse_ipv4(optarg, o == OPT_SRC_IP ? &c->src_ip : &c->dst_ip) < 0)
+                return bad(err, errlen, "--%s-ip '%s': expected an IPv4 address like 10.0.0.1",
+                           o == OPT_SRC_IP ? "src" : "dst", optarg);
+            break;
+        case OPT_DST_PORT:
+            if (lc_parse_u64(optarg, 0, 65535, &v) < 0)
+                return bad(err, errlen, "--dst-port '%s': expected a UDP port from 0 to 65535", optarg);
+            c->dst_port = (uint16_t)v;
+            break;
+        case OPT_LINK_WAIT:
+            if (strcmp(optarg, "0") == 0)
+                c->link_wait_ns = 0;
+            else if (lc_parse_duration_ns(optarg, &v) < 0)
+                return bad(err, errlen, "--link-wait '%s': expected seconds (e.g. 10, 0.5), or 0 not to wait",
+                           optarg);
+            else
+                c->link_wait_ns = v;
+            break;
+        case OPT_JSON:
+            if (optarg[0] == '\0')
+                return bad(err, errlen, "--json '': expected a file name");
+            c->json = optarg;
+            break;
+        case OPT_QUIET:
+            c->quiet = true;
+            break;
+        case OPT_VERSION:
+            c->version = true;
+            break;
+        case ':':
+            if (optopt && optopt < 256)
+                return bad(err, errlen, "-%c: missing value", optopt);
+            return bad(err, errlen, "%s: missing value", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256)
+                return bad(err, errlen, "-%c: unknown option (see --help)", optopt);
+            return bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
+        }
+    }
+    bool after_dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+    if (optind < argc && !after_dashdash)
+        return bad(err, errlen, "'%s': unexpected argument (EAL arguments go after --)", argv[optind]);
+    for (int i = optind; i < argc; i++) {
+        if (c->n_eal_args >= GEN_MAX_EAL_ARGS)
+            return bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], GEN_MAX_EAL_ARGS);
+        c->eal_args[c->n_eal_args++] = argv[i];
+    }
+    if (c->help || c->version)
+        return 0;
+
+    if (c->iface == NULL)
+        return bad(err, errlen, "no port: give -i PORT (a PCI address, net_... vdev or port index)");
+    if (c->rate_bps > 0 && c->pps > 0)
+        return bad(err, errlen, "--rate and --pps: give one or the other");
+    if (c->model != GEN_REPLAY && (c->rewrite || c->stamp))
+        return bad(err, errlen, "--%s applies to --replay only (generated frames are always stamped)",
+                   c->rewrite ? "rewrite" : "stamp");
+    if (c->model == GEN_REPLAY && c->flows)
+        return bad(err, errlen, "--flows %u: with --replay the flows are those of the file", c->flows);
+    unsigned nq = c->queues ? c->queues : (c->ncores ? (unsigned)c->ncores : 1);
+    if (c->ncores && nq < (unsigned)c->ncores)
+        return bad(err, errlen, "-q %u: fewer transmit queues than the %d --cores; give at least %d",
+                   nq, c->ncores, c->ncores);
+    if (c->model != GEN_REPLAY && c->flows && c->flows < nq)
+        return bad(err, errlen,
+                   "--flows %u: fewer flows than the %u transmit queues (each flow's sequence numbers "
+                   "belong to one queue); give at least %u", c->flows, nq, nq);
+    return 0;
+}
+
+void gen_usage(FILE *out)
+{
+    fprintf(out,
+"Usage: linecap-gen -i PORT [traffic] [rate] [limits] [options] [-- EAL-ARGS]\n"
+"\n"
+"Send stamped test traffic on a DPDK port at an exact rate, counting every frame.\n"
+"\n"
+"Port and cores:\n"
+"  -i PORT            PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=server,socket=/run/x.sock;\n"
+"                     net_virtio_user0,path=/run/vhost.sock; net_af_packet0,iface=veth0; net_null0;\n"
+"                     net_pcap0,tx_pcap=f.pcap), or a port index\n"
+"  --cores LIST       transmit cores (default: the first CPU); the main thread uses the first\n"
+"                     CPU not in LIST\n"
+"  -q N               transmit queues (default: one per core), dealt round-robin over the cores\n"
+"Traffic (Ethernet/IPv4/UDP, valid IPv4 checksum, UDP checksum 0):\n"
+"  --size N           fixed frame size N in bytes COUNTING the 4-byte FCS the device adds:\n"
+"                     64 (default) puts 60 B in each mbuf. %u to %u\n"
+"  --imix             simple IMIX 64:7, 576:4, 1518:1 (mean 355.8 B)\n"
+"  --mix NAME         imix, or caida: backbone-like bimodal mix, mean 965 B\n"
+"  --flows N          N distinct 5-tuples (source IP and UDP source port vary) so RSS\n"
+"                     spreads them (default: one per queue)\n"
+"  --replay FILE      send the frames of a pcap/pcapng file, looped, unchanged\n"
+"  --rewrite          replay: set MACs to --src-mac/--dst-mac and IPv4 addresses to\n"
+"                     --src-ip (+ flow index)/--dst-ip, fixing checksums\n"
+"  --stamp            replay: stamp UDP frames with room for it (payload >= 18 B)\n"
+"  --src-mac, --dst-mac MAC   (default 02:00:00:00:00:01, 02:00:00:00:00:02)\n"
+"  --src-ip, --dst-ip  IP     (default 10.0.0.1 + flow index, 10.255.0.1); --dst-port N (9)\n"
+"Rate (default: as fast as the port takes frames):\n"
+"  --rate R           wire bits/s counting preamble+SFD 8 B, FCS 4 B and gap 12 B per frame:\n"
+"                     10g = 14.88 Mpps at 64 B; k, m, g suffixes, decimals (2.5g)\n"
+"  --pps P            frames per second (1m, 14.88m)\n"
+"  --burst N          frames per transmit call (default 32; paced: ~10 us of frames)\n"
+"Limits (default: until SIGINT/SIGTERM):\n"
+"  --duration S       stop after S seconds (10, 0.5, 100ms)\n"
+"  -c, --count N      send exactly N frames in total\n"
+"  --no-retry         free frames the port refuses and count them as failed (default:\n"
+"                     offer them again, so every attempted frame is sent unless a stop\n"
+"                     interrupts the retry)\n"
+"  --link-wait S      wait up to S s for the link to come up before sending (default 10; 0)\n"
+"Report:\n"
+"  --json FILE        final statistics as JSON; the summary always goes to stderr\n"
+"  --quiet            no live line and no start-up lines\n"
+"  -h, --help         this text;  --version  the version\n"
+"  -- EAL-ARGS        expert: extra DPDK EAL arguments\n"
+"\n"
+"Every generated frame carries the linecap stamp in its first 18 UDP payload bytes: magic\n"
+"0x4c43, per-flow sequence number, send time (CLOCK_REALTIME ns, one reading per burst).\n"
+"Counts: attempted = sent + failed, exactly, per queue and in total.\n"
+"Exit codes: 0 ok (also after SIGINT/SIGTERM), 64 usage, 66 port or replay file,\n"
+"            69 DPDK unavailable, 70 internal error, 73 --json cannot be written.\n",
+            GEN_MIN_FRAME, GEN_MAX_FRAME);
+}
