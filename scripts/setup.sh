@@ -5,7 +5,8 @@
 #     one line: linecap then runs with --no-huge on its own.
 set -u
 PKGS="build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev libpcap-dev
-      tcpdump tshark fio liburing-dev python3-scapy clang-14 libclang-rt-14-dev iproute2 procps"
+      tcpdump tshark fio liburing-dev python3-scapy clang-14 libclang-rt-14-dev iproute2 procps
+      libjansson-dev"
 HUGEPAGES=${LINECAP_HUGEPAGES:-1536}   # 3 GiB: mbuf pools + the default 2 GiB block pool
 
 missing=""

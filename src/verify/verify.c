@@ -80,7 +80,8 @@ static void usage(FILE *f)
 "\n"
 "  --json FILE          write the report as JSON to FILE ('-': stdout, and no\n"
 "                       human summary)\n"
-"  --gen-json FILE      linecap-gen's --json: \"sent\" is the offered load; an\n"
+"  --gen-json FILE      linecap-gen's --json: \"sent\" is the offered load,\n"
+"                       \"stamped\" (if present) the frames numbered; an\n"
 "                       optional \"flows\" list of {src,dst,sport,dport,sent}\n"
 "                       gives each flow's count (missing tails per flow)\n"
 "  --capture-json FILE  linecap's --stats-json: explain each missing packet by\n"
@@ -585,9 +586,9 @@ static void judge(const struct vf_state *s, const struct va_gen *g, const struct
                     r->not_received - r->not_received_explained);
         if (t->stamped && t->tail_known && !s->from_first) {
             /* the highest sequence numbers cannot exceed what was sent */
-            if (t->seq_covered > g->sent)
-                problem(nt, "sequence numbers reach %" PRIu64 " frames, the generator sent %" PRIu64,
-                        t->seq_covered, g->sent);
+            if (t->seq_covered > g->stamped)
+                problem(nt, "sequence numbers reach %" PRIu64 " frames, the generator stamped %" PRIu64,
+                        t->seq_covered, g->stamped);
         }
     }
     if (t->seq_wild)
@@ -649,7 +650,7 @@ int verify_main(int argc, char **argv)
         if (e)
             read_bad = 1;
     }
-    if (vf_finish(&s, g.nflows ? va_gen_flow_sent : NULL, &g, g.have ? g.sent : VF_UNKNOWN) < 0)
+    if (vf_finish(&s, g.nflows ? va_gen_flow_sent : NULL, &g, g.have ? g.stamped : VF_UNKNOWN) < 0)
         goto nomem;
     va_compute(&s, &g, &c, &r);
     judge(&s, &g, &c, &r, &nt);
