@@ -215,7 +215,12 @@ void va_compute(const struct vf_state *s, const struct va_gen *g, const struct v
     r->written_vs_files = (int64_t)c->kept_records - r->captured;
     if (!r->have_offered)
         return;
-    r->not_received = r->offered - (int64_t)(c->nic_packets + c->nic_missed + c->nic_errors +
+    /* A device whose counters were reset (memif and vhost reset theirs when
+     * the peer disconnects) delivered at least what the loop took. */
+    uint64_t delivered = c->nic_packets;
+    if (delivered < c->received + c->after_limit)
+        delivered = c->received + c->after_limit;
+    r->not_received = r->offered - (int64_t)(delivered + c->nic_missed + c->nic_errors +
                                              c->mbuf_failures);
     /* Frames the port never saw are explained as still on the link when the
      * capture stopped only where the sequence numbers agree: they must be

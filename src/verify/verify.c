@@ -591,6 +591,10 @@ static void judge(const struct vf_state *s, const struct va_gen *g, const struct
                         t->seq_covered, g->stamped);
         }
     }
+    if (c->have && c->nic_packets < c->received + c->after_limit)
+        warning(nt, "the device counted %" PRIu64 " packets, linecap took %" PRIu64
+                    " (device counters reset, e.g. by a memif/vhost peer disconnecting?)",
+                c->nic_packets, c->received + c->after_limit);
     if (t->seq_wild)
         warning(nt, "%" PRIu64 " stamps not tracked (sequence number >= 2^36, or past the 1 GiB bitmap budget)", t->seq_wild);
     if (t->reordered)
