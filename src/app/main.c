@@ -138,6 +138,17 @@ static int check_output(struct app *a, char *err, size_t errlen)
                          c->outpath, path);
                 return EXIT_CANTCREAT;
             }
+            char part[320];
+            if (names_partial(part, sizeof(part), name) >= 0) {
+                char ppath[4800];
+                snprintf(ppath, sizeof(ppath), "%s/%s", a->tmpl.dir, part);
+                if (lstat(ppath, &st) == 0) {
+                    snprintf(err, errlen,
+                             "-w '%s': '%s' is left from an earlier run that did not finish; "
+                             "move or remove it first", c->outpath, ppath);
+                    return EXIT_CANTCREAT;
+                }
+            }
         }
     }
     a->dirfd = open(a->tmpl.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -352,7 +363,7 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
         snprintf(sp->name, sizeof(sp->name), "%s", a->ports[p].name);
         snprintf(sp->driver, sizeof(sp->driver), "%s", a->ports[p].driver);
         if (read_ports)
-            port_read_stats(a->ports[p].id, sp->v);
+            port_read_stats(&a->ports[p], sp->v);
         sp->nq = (int)a->ports[p].nq;
     }
     for (int i = 0; i < a->nrx; i++) {
@@ -599,6 +610,10 @@ int main(int argc, char **argv)
     for (;;) {
         struct timespec nap = { 0, 10000000 };
         nanosleep(&nap, NULL);
+        for (int p = 0; p < a->nports; p++) {
+            uint64_t v[PC_MAX];
+            port_read_stats(&a->ports[p], v);   /* keeps counters across a reset */
+        }
         double t = now_s() - a->t_start;
         if (g_signals > seen) {
             seen = g_signals;

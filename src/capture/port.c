@@ -278,17 +278,26 @@ int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs, 
     return 0;
 }
 
-void port_read_stats(uint16_t id, uint64_t v[PC_MAX])
+void port_read_stats(struct port_info *pi, uint64_t v[PC_MAX])
 {
     struct rte_eth_stats st;
-    memset(v, 0, sizeof(uint64_t) * PC_MAX);
-    if (rte_eth_stats_get(id, &st) != 0)
+    uint64_t r[PC_MAX];
+    if (rte_eth_stats_get(pi->id, &st) != 0) {
+        for (int i = 0; i < PC_MAX; i++)
+            v[i] = pi->stat_base[i] + pi->stat_last[i];
         return;
-    v[PC_nic_packets] = st.ipackets;
-    v[PC_nic_bytes] = st.ibytes;
-    v[PC_nic_missed] = st.imissed;
-    v[PC_nic_errors] = st.ierrors;
-    v[PC_mbuf_failures] = st.rx_nombuf;
+    }
+    r[PC_nic_packets] = st.ipackets;
+    r[PC_nic_bytes] = st.ibytes;
+    r[PC_nic_missed] = st.imissed;
+    r[PC_nic_errors] = st.ierrors;
+    r[PC_mbuf_failures] = st.rx_nombuf;
+    for (int i = 0; i < PC_MAX; i++) {
+        if (r[i] < pi->stat_last[i])
+            pi->stat_base[i] += pi->stat_last[i];
+        pi->stat_last[i] = r[i];
+        v[i] = pi->stat_base[i] + r[i];
+    }
 }
 
 void port_shutdown(uint16_t id)

@@ -27,6 +27,9 @@ struct port_info {
     uint64_t ts_flag;           /* ol_flags bit marking a valid timestamp */
     struct lc_clock dclk;
     char ts_note[96];           /* why NIC timestamps are not used */
+    /* Device counters made monotone: memif and vhost zero theirs when the
+     * peer disconnects; what was counted before is kept in base. */
+    uint64_t stat_base[PC_MAX], stat_last[PC_MAX];
     uint32_t max_frame;         /* largest frame the setup can receive whole */
 };
 
@@ -43,8 +46,11 @@ int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t err
 int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs, bool want_nic_ts,
                struct port_info *pi, char *err, size_t errlen);
 
-/* Device counters into the port counter list. */
-void port_read_stats(uint16_t id, uint64_t v[PC_MAX]);
+/* Device counters into the port counter list, carried across a reset of
+ * the device's own counters (a value going down) since the last call.
+ * Called by the main thread only, often (every 10 ms) so that little is
+ * lost when a peer disconnect resets them. */
+void port_read_stats(struct port_info *pi, uint64_t v[PC_MAX]);
 
 void port_shutdown(uint16_t id);
 

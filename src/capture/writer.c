@@ -115,7 +115,9 @@ static void open_file(struct writer *w, struct writer_stream *ws, const struct b
     int rc = outfile_open(&ws->f, w->dirfd, name, w->mode, w->direct, &fell_back);
     if (rc < 0) {
         fail(w, rc == -EEXIST ? 73 : 74, "create %s/%s: %s <- %s <- writer stream %d",
-             w->tmpl.dir, name, rc == -EEXIST ? "file exists, not overwriting" : strerror(-rc),
+             w->tmpl.dir, name,
+             rc == -EEXIST ? "the file or its partial name exists, not overwriting"
+                           : strerror(-rc),
              b->file_seq > 1 ? "rotate" : "open", ws->rx->id);
         return;
     }

@@ -140,6 +140,12 @@ case_bad_output() {
     [ "$(dir_listing)" = "link.pcap " ] || errs="$errs; [symlink] dir now holds: $(dir_listing)"
     rm -f "$W/link.pcap"
 
+    echo torn >"$W/.left.pcap.partial"
+    out73 "partial file of an earlier run" ".left.pcap.partial" -w "$W/left.pcap"
+    [ "$(cat "$W/.left.pcap.partial")" = torn ] || errs="$errs; [partial] its content changed"
+    [ "$(dir_listing)" = ".left.pcap.partial " ] || errs="$errs; [partial] dir now holds: $(dir_listing)"
+    rm -f "$W/.left.pcap.partial"
+
     mkdir "$W/ro"
     if mount -t tmpfs -o ro,size=1m tmpfs "$W/ro" 2>/dev/null; then
         out73 "read-only filesystem" "ro/cap.pcap" -w "$W/ro/cap.pcap"
