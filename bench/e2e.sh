@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# End to end at 10 Gb/s line rate (a measurement, not a test):
+#   linecap-gen --rate 10g -> virtio-user/vhost-user -> linecap writing pcap
+#   to disk, beside dpdk-testpmd rxonly on the same link in the same run.
+# Traffic: 64 B frames (14.88 Mpps) and the ~965 B "caida" mix (1.22 GB/s).
+# Generator on CPU 0, receive core on CPU 1 (linecap's writer and main
+# thread share CPU 0 with the generator: 2 vCPUs here).
+#
+#   bench/e2e.sh [BUILD]
+#
+# Environment: LCE_DUR seconds per run (60), LCE_REPS runs per cell (1),
+# LCE_DIR scratch directory on the disk under test (/var/tmp/lce),
+# LCE_OUT report to append to (bench/RESULTS.md; "-" for stdout only).
+set -u
+export LC_ALL=C
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+LC=$BUILD/linecap
+GEN=$BUILD/linecap-gen
+DUR=${LCE_DUR:-60}
+REPS=${LCE_REPS:-1}
+DIR=${LCE_DIR:-/var/tmp/lce}
+OUT=${LCE_OUT:-$HERE/RESULTS.md}
+LOGS=$DIR/logs.$(date +%Y%m%d-%H%M%S)
+SOCK=/run/lce-vhost.$$.sock
+PY=/usr/bin/python3
+die() { echo "e2e.sh: $*" >&2; exit 1; }
+log() { echo "e2e.sh: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root"
+[ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd is not installed"
+mkdir -p "$DIR" "$LOGS" || die "cannot create $DIR"
+RES=$LOGS/results.jsonl
+: >"$RES"
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
+    sleep 1
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    rm -f "$SOCK" "$DIR"/cap*.pcap "$DIR"/.cap*.partial
+}
+trap 'cleanup; exit 130' INT TERM
+
+GEN_LINK="net_vhost0,iface=$SOCK,queues=1,client=1"
+CAP_LINK="net_virtio_user0,path=$SOCK,queues=1,server=1"
+
+traffic_args() {   # 64 | caida
+    case $1 in
+        64) echo "--size 64" ;;
+        caida) echo "--mix caida" ;;
+    esac
+}
+
+# gen_run TRAFFIC BASE: the generator at 10 Gb/s for DUR seconds (blocking)
+gen_run() {
+    # shellcheck disable=SC2046
+    "$GEN" -i "$GEN_LINK" --cores 0 $(traffic_args "$1") --flows 64 --rate 10g \
+        --duration "$DUR" --link-wait 30 --quiet --json "$2.gen.json" \
+        -- --file-prefix=lceg$$ --single-file-segments >"$2.gen.log" 2>&1
+}
+
+run_linecap() {   # TRAFFIC REP
+    local tr=$1 rep=$2 base=$LOGS/linecap-$1-$2
+    rm -f "$DIR"/cap*.pcap "$DIR"/.cap*.partial
+    # a 4-file ring of 2 GB files bounds the disk used by a 60 s run
+    "$LC" -i "$CAP_LINK" --cores 1 -w "$DIR/cap.pcap" -b filesize:2000000 -b files:4 \
+        --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ \
+        >"$base.out" 2>"$base.err" &
+    local lpid=$!
+    PIDS=("$lpid")
+    gen_run "$tr" "$base"
+    sleep 2     # let the last frames reach the file
+    kill -INT "$lpid"
+    wait "$lpid"
+    local rc=$?
+    PIDS=()
+    rm -f "$DIR"/cap*.pcap "$DIR"/.cap*.partial
+    $PY - "$tr" "$rep" "$base" "$rc" >>"$RES" <<'PY'
+import json, sys
+tr, rep, base, rc = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+g = json.load(open(base + ".gen.json"))
+try:
+    c = json.load(open(base + ".json"))
+    t = c["totals"]
+except Exception as e:
+    c, t = None, {}
+drops = sum(t.get(k, 0) for k in ("dropped_no_block", "lost_disk", "unwritten_abort",
+                                 "nic_missed", "nic_errors", "mbuf_failures"))
+print(json.dumps({"engine": "linecap", "traffic": tr, "rep": rep, "rc": rc,
+    "gen_sent": g["sent"], "gen_mpps": g["mpps"], "gen_wire_gbps": g["wire_gbps"],
+    "rate_error_pct": g["rate_error_pct"],
+    "received": t.get("received"), "written": t.get("written"),
+    "written_bytes": t.get("written_bytes"), "drops": drops,
+    "dropped_no_block": t.get("dropped_no_block"), "nic_missed": t.get("nic_missed"),
+    "mbuf_failures": t.get("mbuf_failures"),
+    "identity": c["identity"]["holds"] if c else None,
+    "elapsed_s": g["elapsed_s"]}))
+PY
+    log "linecap $tr rep $rep: $(tail -1 "$RES")"
+}
+
+run_testpmd() {   # TRAFFIC REP
+    local tr=$1 rep=$2 base=$LOGS/testpmd-$1-$2
+    dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci --in-memory --file-prefix=lcet$$ \
+        --vdev "$CAP_LINK" -- --forward-mode=rxonly --nb-cores=1 --stats-period 1 -a \
+        </dev/null >"$base.log" 2>&1 &
+    local tpid=$!
+    PIDS=("$tpid")
+    gen_run "$tr" "$base"
+    sleep 2
+    kill -INT "$tpid"
+    wait "$tpid"
+    PIDS=()
+    $PY - "$tr" "$rep" "$base" >>"$RES" <<'PY'
+import json, re, sys
+tr, rep, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+g = json.load(open(base + ".gen.json"))
+log = open(base + ".log", errors="replace").read()
+# the forward-stream totals (software counters: they survive the peer's
+# disconnect, unlike the vhost/virtio port counters)
+m = re.findall(r"Accumulated forward statistics for all ports.*?RX-packets:\s*(\d+)\s+RX-dropped:\s*(\d+)", log, re.S)
+rx, dropped = (int(m[-1][0]), int(m[-1][1])) if m else (None, None)
+print(json.dumps({"engine": "testpmd-rxonly", "traffic": tr, "rep": rep,
+    "gen_sent": g["sent"], "gen_mpps": g["mpps"], "gen_wire_gbps": g["wire_gbps"],
+    "rate_error_pct": g["rate_error_pct"], "received": rx, "drops": dropped,
+    "elapsed_s": g["elapsed_s"]}))
+PY
+    log "testpmd $tr rep $rep: $(tail -1 "$RES")"
+}
+
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) vCPUs"
+grep -q hypervisor /proc/cpuinfo && cpu="$cpu (virtual machine)"
+for rep in $(seq 1 "$REPS"); do
+    for tr in 64 caida; do
+        run_testpmd "$tr" "$rep"
+        run_linecap "$tr" "$rep"
+    done
+done
+
+report=$($PY - "$RES" "$DUR" "$cpu" "$(git -C "$ROOT" rev-parse --short HEAD)" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+dur, cpu, rev = sys.argv[2], sys.argv[3], sys.argv[4]
+out = []
+out.append("## End to end at 10 Gb/s: linecap-gen -> virtio-user/vhost-user -> capture (bench/e2e.sh)")
+out.append("")
+out.append(f"Machine: {cpu}; linecap {rev}; {dur} s per run; generator on CPU 0 at "
+           "`--rate 10g` (wire rate, 64 flows), receive core on CPU 1; linecap writes pcap "
+           "with O_DIRECT to the root disk (ext4 on virtio-blk) in a ring of 4 x 2 GB files.")
+out.append("")
+out.append("| traffic | receiver | offered (gen sent) | gen Mpps | gen wire Gb/s | rate error | received | written | drops (all stages) | captured |")
+out.append("|---|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    rx = r.get("received")
+    wr = r.get("written", rx)
+    pct = "%.4f %%" % (100.0 * wr / r["gen_sent"]) if (wr is not None and r["gen_sent"]) else "n/a"
+    tr = "64 B" if r["traffic"] == "64" else "~965 B mix"
+    out.append(f"| {tr} | {r['engine']} | {r['gen_sent']} | {r['gen_mpps']:.3f} | {r['gen_wire_gbps']:.3f} | "
+               f"{r['rate_error_pct']:+.3f} % | {rx} | {r.get('written', '-')} | {r.get('drops')} | {pct} |")
+out.append("")
+print("\n".join(out))
+PY
+)
+echo "$report"
+if [ "$OUT" != "-" ]; then
+    { echo; echo "$report"; } >>"$OUT"
+    log "appended to $OUT; logs in $LOGS"
+fi
+rm -f "$SOCK"
