@@ -105,7 +105,7 @@ PY
 
 run_testpmd() {   # TRAFFIC REP
     local tr=$1 rep=$2 base=$LOGS/testpmd-$1-$2
-    dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci --in-memory --file-prefix=lcet$$ \
+    dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci --single-file-segments --file-prefix=lcet$$ \
         --vdev "$CAP_LINK" -- --forward-mode=rxonly --nb-cores=1 --stats-period 1 -a \
         </dev/null >"$base.log" 2>&1 &
     local tpid=$!
@@ -135,7 +135,7 @@ PY
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) vCPUs"
 grep -q hypervisor /proc/cpuinfo && cpu="$cpu (virtual machine)"
 for rep in $(seq 1 "$REPS"); do
-    for tr in 64 caida; do
+    for tr in ${LCE_TRAFFIC:-64 caida}; do
         run_testpmd "$tr" "$rep"
         run_linecap "$tr" "$rep"
     done

@@ -24,60 +24,11 @@
 #include "capture/pipeline.h"
 #include "capture/port.h"
 #include "common/log.h"
+#include "common/sys.h"
 #include "verify/verify.h"
 #include "stats/stats.h"
 
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_signals++;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static unsigned free_hugepages(void)
-{
-    FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-    unsigned n = 0;
-    if (f) {
-        if (fscanf(f, "%u", &n) != 1)
-            n = 0;
-        fclose(f);
-    }
-    return n;
-}
-
 /* CPUs this process may run on, in order. */
-static int allowed_cpus(unsigned *cpus, int max)
-{
-    cpu_set_t set;
-    int n = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return 0;
-    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-        if (CPU_ISSET(c, &set))
-            cpus[n++] = (unsigned)c;
-    return n;
-}
-
 struct app {
     struct config cfg;
     struct name_template tmpl;
@@ -165,7 +116,7 @@ static int check_output(struct app *a, char *err, size_t errlen)
 static int pick_cores(struct app *a, char *err, size_t errlen)
 {
     unsigned cpus[1024];
-    int n = allowed_cpus(cpus, 1024);
+    int n = lc_allowed_cpus(cpus, 1024);
     struct config *c = &a->cfg;
 
     if (n == 0) {
@@ -228,7 +179,7 @@ static int start_eal(struct app *a, const char *argv0)
     ARG("--log-level=lib.eal:error");
     ARG("--log-level=pmd.*:warning");
     for (int i = 0; i < a->cfg.nifaces; i++) {
-        int k = port_spec_kind(a->cfg.ifaces[i]);
+        int k = lc_port_spec_kind(a->cfg.ifaces[i]);
         if (k == 'p') {
             any_pci = true;
             ARG("-a");
@@ -243,7 +194,7 @@ static int start_eal(struct app *a, const char *argv0)
     for (int i = 0; i < a->cfg.n_eal_args; i++)
         if (strstr(a->cfg.eal_args[i], "huge") || strcmp(a->cfg.eal_args[i], "-m") == 0)
             user_mem = true;
-    if (!user_mem && free_hugepages() < 64) {
+    if (!user_mem && lc_free_hugepages() < 64) {
         if (!a->cfg.quiet)
             lc_info("notice: no free hugepages; running DPDK with --no-huge (slower)");
         ARG("--no-huge");
@@ -355,7 +306,7 @@ static int build_streams(struct app *a, char *err, size_t errlen)
 static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
 {
     memset(ss, 0, sizeof(*ss));
-    ss->elapsed_s = now_s() - a->t_start;
+    ss->elapsed_s = lc_now_s() - a->t_start;
     ss->nports = a->nports;
     for (int p = 0; p < a->nports; p++) {
         struct st_port *sp = &ss->ports[p];
@@ -425,7 +376,7 @@ int main(int argc, char **argv)
     if (c->quiet)
         lc_verbose = 0;
     for (int i = 0; i < c->nifaces; i++) {
-        if (port_spec_kind(c->ifaces[i]) == 0) {
+        if (lc_port_spec_kind(c->ifaces[i]) == 0) {
             lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a "
                    "network interface", c->ifaces[i]);
             return EXIT_PORT;
@@ -596,8 +547,8 @@ int main(int argc, char **argv)
         writer_running = true;
     }
 
-    install_signals();
-    a->t_start = now_s();
+    lc_install_stop_signals();
+    a->t_start = lc_now_s();
     for (int i = 0; i < a->nrx; i++)
         rte_eal_remote_launch(rx_stream_main, &a->streams[i], a->streams[i].lcore);
 
@@ -614,9 +565,9 @@ int main(int argc, char **argv)
             uint64_t v[PC_MAX];
             port_read_stats(&a->ports[p], v);   /* keeps counters across a reset */
         }
-        double t = now_s() - a->t_start;
-        if (g_signals > seen) {
-            seen = g_signals;
+        double t = lc_now_s() - a->t_start;
+        if (lc_signals > seen) {
+            seen = lc_signals;
             if (!a->run.stop) {
                 reason = "signal";
                 a->run.stop = 1;
@@ -668,7 +619,7 @@ int main(int argc, char **argv)
         for (;;) {
             if (pthread_tryjoin_np(wt, NULL) == 0)
                 break;
-            if (g_signals > seen && !a->run.abort) {
+            if (lc_signals > seen && !a->run.abort) {
                 a->run.abort = 1;
                 lc_warn("forced exit: queued blocks are not written (counted as unwritten_abort)");
             }

@@ -18,45 +18,14 @@
 #include <rte_mbuf_dyn.h>
 
 #include "common/log.h"
-
-int port_spec_kind(const char *spec)
-{
-    const char *p;
-    int colons = 0, dots = 0;
-    bool hex = true, digits = true;
-
-    for (p = spec; *p; p++) {
-        if (!isdigit((unsigned char)*p))
-            digits = false;
-        if (*p == ':')
-            colons++;
-        else if (*p == '.')
-            dots++;
-        else if (!isxdigit((unsigned char)*p))
-            hex = false;
-    }
-    if (digits && *spec)
-        return 'n';
-    if (hex && dots == 1 && (colons == 1 || colons == 2))
-        return 'p';
-    if (strncmp(spec, "net_", 4) == 0)
-        return 'v';
-    if (strlen(spec) < 16 && strchr(spec, '/') == NULL && strchr(spec, ',') == NULL) {
-        char path[64];
-        struct stat st;
-        snprintf(path, sizeof(path), "/sys/class/net/%s", spec);
-        if (stat(path, &st) == 0)
-            return 'k';
-    }
-    return 0;
-}
+#include "common/sys.h"
 
 int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t errlen)
 {
     char name[RTE_ETH_NAME_MAX_LEN];
     char devargs[512];
 
-    switch (port_spec_kind(spec)) {
+    switch (lc_port_spec_kind(spec)) {
     case 'n': {
         unsigned long v = strtoul(spec, NULL, 10);
         if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)v)) {

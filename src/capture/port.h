@@ -33,10 +33,6 @@ struct port_info {
     uint32_t max_frame;         /* largest frame the setup can receive whole */
 };
 
-/* Classify a -i value before DPDK starts: 'p' PCI address, 'n' port index,
- * 'v' vdev (net_...), 'k' kernel interface, 0 unknown. */
-int port_spec_kind(const char *spec);
-
 /* Resolve (probing a vdev or an af_packet device for a kernel interface)
  * to a port id. Returns 0, or -1 with one line in err. */
 int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t errlen);

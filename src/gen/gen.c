@@ -23,94 +23,15 @@
 #include <rte_version.h>
 
 #include "common/log.h"
+#include "common/sys.h"
+#include "capture/port.h"
 #include "common/tsclock.h"
 #include "gen/genconf.h"
 #include "gen/gentx.h"
 #include "gen/replay.h"
 
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_signals++;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static unsigned free_hugepages(void)
-{
-    FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
-    unsigned n = 0;
-    if (f) {
-        if (fscanf(f, "%u", &n) != 1)
-            n = 0;
-        fclose(f);
-    }
-    return n;
-}
-
-static int allowed_cpus(unsigned *cpus, int max)
-{
-    cpu_set_t set;
-    int n = 0;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return 0;
-    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
-        if (CPU_ISSET(c, &set))
-            cpus[n++] = (unsigned)c;
-    return n;
-}
-
-/* -i classification, as linecap's port_spec_kind(): 'p' PCI, 'n' index,
+/* -i classification, as linecap's lc_port_spec_kind(): 'p' PCI, 'n' index,
  * 'v' vdev, 'k' kernel interface (sent through net_af_packet), 0 unknown. */
-static int port_kind(const char *spec)
-{
-    int colons = 0, dots = 0;
-    bool hex = true, digits = true;
-
-    for (const char *p = spec; *p; p++) {
-        if (!isdigit((unsigned char)*p))
-            digits = false;
-        if (*p == ':')
-            colons++;
-        else if (*p == '.')
-            dots++;
-        else if (!isxdigit((unsigned char)*p))
-            hex = false;
-    }
-    if (digits && *spec)
-        return 'n';
-    if (hex && dots == 1 && (colons == 1 || colons == 2))
-        return 'p';
-    if (strncmp(spec, "net_", 4) == 0)
-        return 'v';
-    if (strlen(spec) < 16 && strchr(spec, '/') == NULL && strchr(spec, ',') == NULL) {
-        char path[64];
-        struct stat st;
-        snprintf(path, sizeof(path), "/sys/class/net/%s", spec);
-        if (stat(path, &st) == 0)
-            return 'k';
-    }
-    return 0;
-}
-
 struct gen {
     struct gen_config cfg;
     unsigned main_cpu;
@@ -136,7 +57,7 @@ struct gen {
 static int pick_cores(struct gen *g, char *err, size_t errlen)
 {
     unsigned cpus[1024];
-    int n = allowed_cpus(cpus, 1024);
+    int n = lc_allowed_cpus(cpus, 1024);
     struct gen_config *c = &g->cfg;
 
     if (n == 0) {
@@ -198,7 +119,7 @@ static int start_eal(struct gen *g, const char *argv0)
     ARG("--no-telemetry");
     ARG("--log-level=lib.eal:error");
     ARG("--log-level=pmd.*:warning");
-    int kind = port_kind(c->iface);
+    int kind = lc_port_spec_kind(c->iface);
     if (kind == 'p') {
         ARG("-a");
         ARG("%s", c->iface);
@@ -211,7 +132,7 @@ static int start_eal(struct gen *g, const char *argv0)
             strstr(c->eal_args[i], "segments"))
             user_mem = true;
     if (!user_mem) {
-        if (free_hugepages() < 64) {
+        if (lc_free_hugepages() < 64) {
             if (!c->quiet)
                 lc_info("notice: no free hugepages; running DPDK with --no-huge (slower; "
                         "virtio-user needs hugepages)");
@@ -236,57 +157,7 @@ static int start_eal(struct gen *g, const char *argv0)
 
 static int attach_port(struct gen *g, char *err, size_t errlen)
 {
-    const char *spec = g->cfg.iface;
-    char name[RTE_ETH_NAME_MAX_LEN], devargs[512];
-
-    switch (port_kind(spec)) {
-    case 'n': {
-        unsigned long v = strtoul(spec, NULL, 10);
-        if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)v)) {
-            snprintf(err, errlen, "-i '%s': no DPDK port with index %s (%u ports available)", spec,
-                     spec, rte_eth_dev_count_avail());
-            return -1;
-        }
-        g->port = (uint16_t)v;
-        return 0;
-    }
-    case 'p':
-        if (rte_eth_dev_get_port_by_name(spec, &g->port) == 0)
-            return 0;
-        snprintf(name, sizeof(name), "0000:%s", spec);
-        if (rte_eth_dev_get_port_by_name(name, &g->port) == 0)
-            return 0;
-        snprintf(err, errlen, "-i '%s': no DPDK port at this PCI address (is the device bound to vfio-pci?)",
-                 spec);
-        return -1;
-    case 'k':
-        snprintf(devargs, sizeof(devargs), "net_af_packet_lcgen,iface=%s", spec);
-        break;
-    case 'v':
-        snprintf(devargs, sizeof(devargs), "%s", spec);
-        break;
-    default:
-        snprintf(err, errlen, "-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index "
-                 "or a network interface", spec);
-        return -1;
-    }
-    size_t k = strcspn(devargs, ",");
-    if (k >= sizeof(name)) {
-        snprintf(err, errlen, "-i '%s': device name too long", spec);
-        return -1;
-    }
-    memcpy(name, devargs, k);
-    name[k] = '\0';
-    int rc = rte_dev_probe(devargs);
-    if (rc < 0) {
-        snprintf(err, errlen, "-i '%s': cannot create the device: %s", spec, rte_strerror(-rc));
-        return -1;
-    }
-    if (rte_eth_dev_get_port_by_name(name, &g->port) != 0) {
-        snprintf(err, errlen, "-i '%s': device created but it is not an ethernet port", spec);
-        return -1;
-    }
-    return 0;
+    return port_attach(g->cfg.iface, 0, &g->port, err, errlen);
 }
 
 static void zero_mbuf(struct rte_mempool *mp, void *opaque, void *obj, unsigned idx)
@@ -722,7 +593,7 @@ int main(int argc, char **argv)
     }
     if (c->quiet)
         lc_verbose = 0;
-    if (port_kind(c->iface) == 0) {
+    if (lc_port_spec_kind(c->iface) == 0) {
         lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a network "
                "interface", c->iface);
         return GEN_EXIT_PORT;
@@ -778,20 +649,20 @@ int main(int argc, char **argv)
         rte_eal_cleanup();
         return rc;
     }
-    install_signals();
+    lc_install_stop_signals();
 
     /* Wait for the link (a memif server waits for its client). */
     struct rte_eth_link link;
-    double t_wait = now_s();
+    double t_wait = lc_now_s();
     memset(&link, 0, sizeof(link));
     for (;;) {
         rte_eth_link_get_nowait(g->port, &link);
-        if (link.link_status || g_signals || (now_s() - t_wait) * 1e9 >= (double)c->link_wait_ns)
+        if (link.link_status || lc_signals || (lc_now_s() - t_wait) * 1e9 >= (double)c->link_wait_ns)
             break;
         struct timespec nap = { 0, 10000000 };
         nanosleep(&nap, NULL);
     }
-    if (!link.link_status && !g_signals && c->link_wait_ns)
+    if (!link.link_status && !lc_signals && c->link_wait_ns)
         lc_warn("port %u %s: link still down after %.1f s; sending anyway", g->port, g->port_name,
                 (double)c->link_wait_ns / 1e9);
 
@@ -814,12 +685,12 @@ int main(int argc, char **argv)
     g->run.has_budget = c->count > 0;
     g->run.budget = (int64_t)c->count;
     g->run.max_lag_ticks = g->clock.hz / 4;     /* 250 ms: see DESIGN.md, pacing */
-    if (g_signals)
+    if (lc_signals)
         g->run.stop = 1;            /* stopped while waiting for the link: send nothing */
     uint64_t t0 = lc_rdtsc() + g->clock.hz / 1000;
     g->run.start_tsc = t0;
     g->run.end_tsc = c->duration_ns ? t0 + lc_clock_ticks(&g->clock, c->duration_ns) : 0;
-    double t_start = now_s() + 0.001;
+    double t_start = lc_now_s() + 0.001;
     for (int i = 0; i < g->ncpu; i++)
         if (g->workers[i].nq > 0)
             rte_eal_remote_launch(gen_worker_main, &g->workers[i], g->workers[i].lcore);
@@ -831,8 +702,8 @@ int main(int argc, char **argv)
     for (;;) {
         struct timespec nap = { 0, 5000000 };
         nanosleep(&nap, NULL);
-        double t = now_s() - t_start;
-        if (g_signals) {
+        double t = lc_now_s() - t_start;
+        if (lc_signals) {
             reason = "signal";
             break;
         }

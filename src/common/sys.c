@@ -1,0 +1,90 @@
+#include "common/sys.h"
+
+#include <ctype.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+volatile sig_atomic_t lc_signals;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    lc_signals++;
+}
+
+void lc_install_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+double lc_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+unsigned lc_free_hugepages(void)
+{
+    FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+    unsigned n = 0;
+    if (f) {
+        if (fscanf(f, "%u", &n) != 1)
+            n = 0;
+        fclose(f);
+    }
+    return n;
+}
+
+int lc_allowed_cpus(unsigned *cpus, int max)
+{
+    cpu_set_t set;
+    int n = 0;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0)
+        return 0;
+    for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = (unsigned)c;
+    return n;
+}
+
+int lc_port_spec_kind(const char *spec)
+{
+    int colons = 0, dots = 0;
+    bool hex = true, digits = true;
+
+    for (const char *p = spec; *p; p++) {
+        if (!isdigit((unsigned char)*p))
+            digits = false;
+        if (*p == ':')
+            colons++;
+        else if (*p == '.')
+            dots++;
+        else if (!isxdigit((unsigned char)*p))
+            hex = false;
+    }
+    if (digits && *spec)
+        return 'n';
+    if (hex && dots == 1 && (colons == 1 || colons == 2))
+        return 'p';
+    if (strncmp(spec, "net_", 4) == 0)
+        return 'v';
+    if (strlen(spec) < 16 && strchr(spec, '/') == NULL && strchr(spec, ',') == NULL) {
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof(path), "/sys/class/net/%s", spec);
+        if (stat(path, &st) == 0)
+            return 'k';
+    }
+    return 0;
+}
