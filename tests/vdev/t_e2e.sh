@@ -376,6 +376,14 @@ case_e2e_drops_named() {
 
 # ---------------------------------------------------------------- c: rate
 
+# for a failure message: other processes keeping a CPU busy (a rate needs
+# the generator's CPU to itself)
+e2e_busy_others() {
+    local b
+    b=$(ps -eo pid=,pcpu=,comm= --sort=-pcpu | awk -v me=$$ '$1 != me && $2 >= 30 {printf " %s(%s%%)", $3, $2}' | head -c 200)
+    [ -z "$b" ] || printf '; other busy processes on this machine:%s' "$b"
+}
+
 # Rate accuracy: 64 B frames in 4 flows at --pps 1m, exactly 10^7 of them
 # (10 s at the target; a count rather than --duration so that both sides
 # stop by count and the identity is exact), into linecap --count-only -c 10^7:
@@ -397,7 +405,7 @@ case_e2e_rate_1mpps() {
     r=$(jget "$T/gen.json" '[d["mpps"], d["elapsed_s"], d["rate_error_pct"], d["pacing_behind"]]')
     log "  generator mpps/elapsed/rate error %/pacing behind: $r"
     [ "$(jget "$T/gen.json" 'abs(d["mpps"] - 1.0) <= 0.01 and abs(d["rate_error_pct"]) <= 1.0 and abs(d["elapsed_s"] - 10.0) <= 0.1')" = true ] ||
-        fail "rate off target: mpps/elapsed_s/rate_error_pct/pacing_behind $r, expected 1 Mpps +-1 % over 10 s +-1 %"
+        fail "rate off target: mpps/elapsed_s/rate_error_pct/pacing_behind $r, expected 1 Mpps +-1 % over 10 s +-1 %$(e2e_busy_others)"
     [ "$(jget "$T/s.json" 'd["stop_reason"]')" = limit ] || fail "stop_reason $(jget "$T/s.json" 'd["stop_reason"]')"
     # (lcheck identity predates counted_only: the JSON's own identity block)
     r=$(jget "$T/s.json" '[d["identity"]["holds"], d["identity"]["received"], d["identity"]["accounted"]]')
