@@ -162,17 +162,14 @@ PY
     echo "   link: $LINK_GEN"
     echo "   into $OUT/demo_NNNNN_*.pcap, a new file every 200 MB (-b filesize:200000), all kept"
     echo
-    # The generator writes --json FILE through FILE.tmpPID, after its last
-    # frame and before it closes the link: a FIFO at that name holds it there
-    # until linecap has taken every frame from the ring and disconnected (see
-    # tests/vdev/t_e2e.sh); reading the FIFO releases it.
-    rm -f "$OUT"/.demo-gen.held.json*
-    "$GEN" -i "$LINK_GEN" --cores 0 --size 64 --flows 4 --pps "$pps" -c "$n" \
-        --json "$OUT/.demo-gen.held.json" --quiet -- --file-prefix=lcdemogen$$ \
+    # --linger: after its last frame the generator keeps the link open until
+    # linecap has taken every frame from the ring and disconnected (on memif
+    # neither side may leave while the other is inside a burst call: see
+    # DESIGN.md)
+    "$GEN" -i "$LINK_GEN" --cores 0 --size 64 --flows 4 --pps "$pps" -c "$n" --linger 30 \
+        --json "$OUT/demo-gen.json" --quiet -- --file-prefix=lcdemogen$$ \
         >"$OUT/.demo-gen.log" 2>&1 </dev/null &
     GEN_PID=$!
-    local fifo=$OUT/.demo-gen.held.json.tmp$GEN_PID
-    mkfifo "$fifo" || exit 1
     local i=0
     while [ ! -S "$RUN_DIR/$LK.sock" ] && [ $i -lt 200 ]; do
         kill -0 "$GEN_PID" 2>/dev/null || break
@@ -193,29 +190,19 @@ PY
     rc=$?
     echo
     echo "== linecap exit code: $rc"
-    # release the generator: its JSON comes through the FIFO (the reader
-    # stays until the generator has ended, so it can never block on it)
-    cat "$fifo" >"$OUT/demo-gen.json" &
-    local cat_pid=$!
+    # the generator ends when linecap's disconnect reaches it
     i=0
-    while kill -0 "$cat_pid" 2>/dev/null && kill -0 "$GEN_PID" 2>/dev/null && [ $i -lt 200 ]; do
+    while kill -0 "$GEN_PID" 2>/dev/null && [ $i -lt 200 ]; do
         sleep 0.05
         i=$((i + 1))
     done
-    if kill -0 "$GEN_PID" 2>/dev/null && kill -0 "$cat_pid" 2>/dev/null; then
-        echo "demo: linecap-gen still sending 10 s after linecap stopped; stopping it" >&2
+    if kill -0 "$GEN_PID" 2>/dev/null; then
+        echo "demo: linecap-gen still running 10 s after linecap stopped; stopping it" >&2
         kill -INT "$GEN_PID"
     fi
     wait "$GEN_PID"
     grc=$?
     GEN_PID=
-    kill "$cat_pid" 2>/dev/null   # only if the generator never opened the FIFO
-    wait "$cat_pid" 2>/dev/null
-    # (a generator that did not use the FIFO wrote a plain file)
-    if [ ! -s "$OUT/demo-gen.json" ] && [ -f "$OUT/.demo-gen.held.json" ]; then
-        cp "$OUT/.demo-gen.held.json" "$OUT/demo-gen.json"
-    fi
-    rm -f "$OUT"/.demo-gen.held.json*
     echo
     echo "== linecap-gen exit code: $grc"
     grep -v 'mp action callback' "$OUT/.demo-gen.log"

@@ -335,6 +335,17 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
             }
         }
     }
+    /* A device whose counters were reset (memif, vhost: the peer left)
+     * delivered at least what linecap took from it. */
+    for (int p = 0; read_ports && p < a->nports; p++) {
+        if (!a->ports[p].stat_reset)
+            continue;
+        uint64_t took = 0;
+        for (int q = 0; q < ss->ports[p].nq; q++)
+            took += ss->ports[p].q[q].v[QC_received] + ss->ports[p].q[q].v[QC_after_limit];
+        if (ss->ports[p].v[PC_nic_packets] < took)
+            ss->ports[p].v[PC_nic_packets] = took;
+    }
     ss->files = __atomic_load_n(&a->writer.files_closed, __ATOMIC_RELAXED);
     ss->blocks_total = a->pool.n;
     ss->blocks_free = a->free_ring ? rte_ring_count(a->free_ring) : 0;

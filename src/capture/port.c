@@ -262,8 +262,10 @@ void port_read_stats(struct port_info *pi, uint64_t v[PC_MAX])
     r[PC_nic_errors] = st.ierrors;
     r[PC_mbuf_failures] = st.rx_nombuf;
     for (int i = 0; i < PC_MAX; i++) {
-        if (r[i] < pi->stat_last[i])
+        if (r[i] < pi->stat_last[i]) {
             pi->stat_base[i] += pi->stat_last[i];
+            pi->stat_reset = true;
+        }
         pi->stat_last[i] = r[i];
         v[i] = pi->stat_base[i] + r[i];
     }

@@ -30,6 +30,7 @@ struct port_info {
     /* Device counters made monotone: memif and vhost zero theirs when the
      * peer disconnects; what was counted before is kept in base. */
     uint64_t stat_base[PC_MAX], stat_last[PC_MAX];
+    bool stat_reset;            /* a reset was seen: device counts are lower bounds */
     uint32_t max_frame;         /* largest frame the setup can receive whole */
 };
 

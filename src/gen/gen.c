@@ -205,6 +205,12 @@ static int setup_port(struct gen *g, char *err, size_t errlen)
                      id, g->port_name, max_len + GEN_FCS, mtu, info.max_mtu);
             return -1;
         }
+        if (info.max_rx_pktlen && max_len + GEN_FCS > info.max_rx_pktlen) {
+            snprintf(err, errlen, "port %u %s (%s): frames of %u B exceed the largest frame the "
+                     "device takes, %u B", id, g->port_name, info.driver_name,
+                     max_len + GEN_FCS, info.max_rx_pktlen);
+            return -1;
+        }
         conf.rxmode.mtu = mtu;
     }
     if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
@@ -743,6 +749,19 @@ int main(int argc, char **argv)
             lc_err("--json '%s': cannot write: %s", c->json, strerror(-rc));
             if (code == 0)
                 code = GEN_EXIT_CANTCREAT;
+        }
+    }
+    if (c->linger_ns && !lc_signals && strcmp(reason, "signal") != 0) {
+        /* the JSON is out; wait for the peer to leave first */
+        double t0 = lc_now_s();
+        for (;;) {
+            struct rte_eth_link link;
+            memset(&link, 0, sizeof(link));
+            rte_eth_link_get_nowait(g->port, &link);
+            if (!link.link_status || lc_signals || (lc_now_s() - t0) * 1e9 >= (double)c->linger_ns)
+                break;
+            struct timespec nap = { 0, 5000000 };
+            nanosleep(&nap, NULL);
         }
     }
     rte_eth_dev_stop(g->port);

@@ -243,7 +243,7 @@ uint16_t gen_flow_src_port(uint32_t f)
 enum {
     OPT_CORES = 256, OPT_SIZE, OPT_IMIX, OPT_MIX, OPT_REPLAY, OPT_REWRITE, OPT_STAMP,
     OPT_FLOWS, OPT_RATE, OPT_PPS, OPT_DURATION, OPT_BURST, OPT_NO_RETRY, OPT_SRC_MAC,
-    OPT_DST_MAC, OPT_SRC_IP, OPT_DST_IP, OPT_DST_PORT, OPT_LINK_WAIT, OPT_JSON, OPT_QUIET,
+    OPT_DST_MAC, OPT_SRC_IP, OPT_DST_IP, OPT_DST_PORT, OPT_LINK_WAIT, OPT_LINGER, OPT_JSON, OPT_QUIET,
     OPT_VERSION,
 };
 
@@ -271,6 +271,7 @@ static const struct option long_opts[] = {
     { "dst-ip", required_argument, NULL, OPT_DST_IP },
     { "dst-port", required_argument, NULL, OPT_DST_PORT },
     { "link-wait", required_argument, NULL, OPT_LINK_WAIT },
+    { "linger", required_argument, NULL, OPT_LINGER },
     { "json", required_argument, NULL, OPT_JSON },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -434,6 +435,15 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             else
                 c->link_wait_ns = v;
             break;
+        case OPT_LINGER:
+            if (strcmp(optarg, "0") == 0)
+                c->linger_ns = 0;
+            else if (lc_parse_duration_ns(optarg, &v) < 0)
+                return bad(err, errlen, "--linger '%s': expected seconds (e.g. 10, 0.5), or 0 not to wait",
+                           optarg);
+            else
+                c->linger_ns = v;
+            break;
         case OPT_JSON:
             if (optarg[0] == '\0')
                 return bad(err, errlen, "--json '': expected a file name");
@@ -525,6 +535,10 @@ void gen_usage(FILE *out)
 "                     offer them again, so every attempted frame is sent unless a stop\n"
 "                     interrupts the retry)\n"
 "  --link-wait S      wait up to S s for the link to come up before sending (default 10; 0)\n"
+"  --linger S         after a --count or --duration stop, keep the port open until the\n"
+"                     peer disconnects or S s pass (default 0): frames still in the link\n"
+"                     reach a receiver that stops by its own count, and on memif the peer\n"
+"                     never leaves while this side is inside a send call\n"
 "Report:\n"
 "  --json FILE        final statistics as JSON; the summary always goes to stderr\n"
 "  --quiet            no live line and no start-up lines\n"

@@ -55,6 +55,7 @@ struct gen_config {
     uint32_t src_ip, dst_ip;            /* --src-ip, --dst-ip (host order) */
     uint16_t dst_port;                  /* --dst-port */
     uint64_t link_wait_ns;              /* --link-wait */
+    uint64_t linger_ns;                 /* --linger */
     const char *json;                   /* --json FILE */
     bool quiet;
     const char *eal_args[GEN_MAX_EAL_ARGS];

@@ -242,17 +242,19 @@ def cmd_get(args):
         print(v)
 
 
-QKEYS = ["received", "received_bytes", "filtered", "dropped_no_block", "after_limit",
+QKEYS = ["received", "received_bytes", "filtered", "counted_only", "dropped_no_block", "after_limit",
          "written", "written_bytes", "lost_disk", "unwritten_abort"]
 PKEYS = ["nic_packets", "nic_bytes", "nic_missed", "nic_errors", "mbuf_failures"]
 
 
 def identity_of(q, where):
-    acc = q["filtered"] + q["written"] + q["dropped_no_block"] + q["lost_disk"] + q["unwritten_abort"]
+    acc = (q["filtered"] + q["counted_only"] + q["written"] + q["dropped_no_block"] + q["lost_disk"]
+           + q["unwritten_abort"])
     if q["received"] != acc:
-        die("%s: received %d != filtered %d + written %d + dropped_no_block %d + lost_disk %d + "
-            "unwritten_abort %d = %d" % (where, q["received"], q["filtered"], q["written"],
-                                         q["dropped_no_block"], q["lost_disk"], q["unwritten_abort"], acc))
+        die("%s: received %d != filtered %d + counted_only %d + written %d + dropped_no_block %d + "
+            "lost_disk %d + unwritten_abort %d = %d"
+            % (where, q["received"], q["filtered"], q["counted_only"], q["written"],
+               q["dropped_no_block"], q["lost_disk"], q["unwritten_abort"], acc))
     return acc
 
 

@@ -6,8 +6,8 @@
 # generator must be up first (a memif client without its server socket fails
 # to start). Every case stops both sides by count: the generator sends
 # exactly N frames (-c N), linecap stops after receiving N (-c N) and leaves
-# its receive loop at once; the generator is held with the link up after its
-# last frame (see e2e_gen_bg) until linecap has exited. So neither side is
+# its receive loop at once; the generator (--linger) keeps the link up after
+# its last frame until linecap has disconnected. So neither side is
 # inside a burst call when its peer disconnects: with DPDK 22.11's net_memif
 # a disconnect while the other side is in rte_eth_rx_burst/tx_burst can
 # crash that side (SIGSEGV in librte_net_memif: linecap receiving, see
@@ -25,8 +25,7 @@ e2e_gen_path() {
 
 # e2e_cleanup: the case's EXIT trap: the generator, the link, the cgroup
 e2e_cleanup() {
-    # E2E_GEN_PID is timeout(1), which passes INT on to the generator; a
-    # generator held in open() of the FIFO ends at the KILL
+    # E2E_GEN_PID is timeout(1), which passes INT on to the generator
     if [ -n "${E2E_GEN_PID:-}" ] && kill -0 "$E2E_GEN_PID" 2>/dev/null; then
         local kids
         kids=$(pgrep -P "$E2E_GEN_PID")
@@ -59,35 +58,21 @@ e2e_link() {
 
 # e2e_gen_bg ARGS...: linecap-gen on CPU 0 as memif server, in the
 # background (E2E_GEN_PID, the timeout(1) around it: KILLed after
-# LC_TIMEOUT s); summary in $T/gen.err. Returns when the server socket exists.
+# LC_TIMEOUT s); summary in $T/gen.err, JSON in $T/gen.json. Returns when the
+# server socket exists.
 #
-# Holding the link: linecap-gen closes its port right after its last frame
-# (within ~5 ms), and frames still in the memif ring then never reach
-# linecap, which waits for its -c count (seen when another busy-polling
-# process shares linecap's CPU). The generator writes --json FILE through
-# FILE.tmpPID and then closes the port; a FIFO placed at that name holds it
-# in open(2), after its lcores have finished sending and before the port
-# closes, until e2e_gen_wait reads it: linecap drains the ring at its own
-# pace and disconnects first, while no generator lcore is in a burst call.
-# Should that naming change, the generator writes a plain file and the cases
-# run as before (no hold).
+# --linger: after its last frame the generator keeps the link open until
+# linecap (stopping at its own -c count) disconnects, so frames still in the
+# memif ring reach linecap, and neither side is inside a burst call when its
+# peer leaves (the net_memif disconnect race in DESIGN.md).
 e2e_gen_bg() {
-    log "+ linecap-gen -i $LINK_GEN --cores 0 $* --json $T/gen.held.json &"
-    rm -f "$T/gen.json" "$T"/gen.held.json*
-    timeout -s KILL "$LC_TIMEOUT" "$E2E_GEN" -i "$LINK_GEN" --cores 0 "$@" --json "$T/gen.held.json" --quiet \
+    log "+ linecap-gen -i $LINK_GEN --cores 0 $* --linger 30 --json $T/gen.json &"
+    rm -f "$T/gen.json"
+    timeout -s KILL "$LC_TIMEOUT" "$E2E_GEN" -i "$LINK_GEN" --cores 0 "$@" --linger 30 \
+        --json "$T/gen.json" --quiet \
         -- --file-prefix="${LC_PREFIX}g" >"$T/gen.out" 2>"$T/gen.err" </dev/null &
     E2E_GEN_PID=$!
-    local i=0 child=
-    while [ -z "$child" ] && [ $i -lt 100 ]; do
-        child=$(pgrep -P "$E2E_GEN_PID" | head -1)
-        [ -n "$child" ] || sleep 0.01
-        i=$((i + 1))
-    done
-    [ -n "$child" ] || fail "linecap-gen did not start: $(tail -3 "$T/gen.err" | tr '\n' '|')"
-    # (it sends nothing before linecap connects: the FIFO is in place in time)
-    E2E_FIFO=$T/gen.held.json.tmp$child
-    mkfifo "$E2E_FIFO" || fail "mkfifo $E2E_FIFO"
-    i=0
+    local i=0
     while [ ! -S "$E2E_SOCK" ] && [ $i -lt 400 ]; do
         kill -0 "$E2E_GEN_PID" 2>/dev/null || break
         sleep 0.025
@@ -96,16 +81,10 @@ e2e_gen_bg() {
     [ -S "$E2E_SOCK" ] || fail "linecap-gen made no socket $E2E_SOCK: $(tail -3 "$T/gen.err" | tr '\n' '|')"
 }
 
-# e2e_gen_wait SECS: after linecap stopped: release the generator (read its
-# JSON from the FIFO into $T/gen.json); it must end within SECS with exit 0
+# e2e_gen_wait SECS: after linecap stopped, the generator (lingering until
+# its peer left) must end within SECS with exit 0
 e2e_gen_wait() {
-    local i=0 rc cat_pid=
-    # the reader stays until the generator has ended (a generator stopped
-    # by the timeout below still writes its JSON, so it never blocks on it)
-    if [ -p "$E2E_FIFO" ]; then
-        cat "$E2E_FIFO" >"$T/gen.json" &
-        cat_pid=$!
-    fi
+    local i=0 rc
     while kill -0 "$E2E_GEN_PID" 2>/dev/null && [ $i -lt $(($1 * 20)) ]; do
         sleep 0.05
         i=$((i + 1))
@@ -117,20 +96,6 @@ e2e_gen_wait() {
     wait "$E2E_GEN_PID"
     rc=$?
     E2E_GEN_PID=
-    if [ -n "$cat_pid" ]; then
-        # the reader is still there only if the generator never opened the FIFO
-        if kill "$cat_pid" 2>/dev/null; then
-            log "  linecap-gen did not write through the FIFO: the link was not held"
-        else
-            log "  linecap-gen held the link until linecap stopped; JSON through the FIFO"
-        fi
-        wait "$cat_pid" 2>/dev/null
-    fi
-    # without the hold, the JSON is a plain file
-    if [ ! -s "$T/gen.json" ] && [ -f "$T/gen.held.json" ] && [ ! -p "$T/gen.held.json" ]; then
-        cp "$T/gen.held.json" "$T/gen.json"
-    fi
-    rm -f "$T"/gen.held.json*
     log "  linecap-gen exit $rc: $(grep -E 'stopped|attempted|achieved|target' "$T/gen.err" | tr '\n' '|')"
     [ $rc = 139 ] && fail "linecap-gen crashed (SIGSEGV, exit 139): $(tail -3 "$T/gen.err" | tr '\n' '|')"
     [ $rc = 137 ] && fail "linecap-gen KILLed by the ${LC_TIMEOUT}s timeout"
