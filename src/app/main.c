@@ -18,6 +18,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 #include <rte_version.h>
 
 #include "app/options.h"
@@ -41,7 +42,7 @@ struct app {
     int nports;
     struct lc_clock clock;
     struct block_pool pool;
-    struct rte_ring *free_ring;
+    struct rte_stack *free_ring;
     struct rx_stream *streams;
     struct writer writer;
     struct run_state run;
@@ -348,7 +349,7 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
     }
     ss->files = __atomic_load_n(&a->writer.files_closed, __ATOMIC_RELAXED);
     ss->blocks_total = a->pool.n;
-    ss->blocks_free = a->free_ring ? rte_ring_count(a->free_ring) : 0;
+    ss->blocks_free = a->free_ring ? rte_stack_count(a->free_ring) : 0;
     st_totals(ss);
 }
 
@@ -460,15 +461,22 @@ int main(int argc, char **argv)
             lc_info("notice: block pool of %llu MiB is on 4 KiB pages (no free hugepages): "
                     "direct writes are split and slower",
                     (unsigned long long)c->buffer_mib);
-        a->free_ring = rte_ring_create("lc_free", a->pool.n + 1, (int)rte_socket_id(),
-                                       RING_F_EXACT_SZ);
+        /* A stack, not a ring: the block reused next is the one freed last,
+         * so in steady state a few blocks circulate (hot in the TLB) and the
+         * depth of the pool is touched only while the disk stalls, instead
+         * of cycling FIFO through all of it (up to 2 GiB). */
+        a->free_ring = rte_stack_create("lc_free", a->pool.n, (int)rte_socket_id(),
+                                        RTE_STACK_F_LF);
         if (a->free_ring == NULL) {
             lc_err("cannot create the free-block ring: %s", rte_strerror(rte_errno));
             rte_eal_cleanup();
             return EXIT_SOFTWARE;
         }
         for (unsigned i = 0; i < a->pool.n; i++)
-            rte_ring_enqueue(a->free_ring, &a->pool.blocks[i]);
+        {
+            struct block *bp = &a->pool.blocks[a->pool.n - 1 - i];
+            rte_stack_push(a->free_ring, (void **)&bp, 1);
+        }
     }
 
     unsigned per_port_rx = (unsigned)a->nrx;

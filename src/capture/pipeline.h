@@ -11,6 +11,7 @@
 
 #include <rte_common.h>
 #include <rte_ring.h>
+#include <rte_stack.h>
 
 #include "capture/block.h"
 #include "common/tsclock.h"
@@ -64,7 +65,7 @@ struct rx_stream {
     uint64_t rot_ticks;         /* -b duration in TSC ticks, 0 if off */
     uint64_t flush_ticks;       /* hand off a partial block when idle this long */
     struct rte_ring *full;      /* SP/SC, to the writer */
-    struct rte_ring *free;      /* shared, from the writer */
+    struct rte_stack *free;      /* LIFO, shared, from the writer */
     const struct lc_clock *clock;
     struct run_state *run;
 
@@ -113,7 +114,7 @@ struct writer {
     bool sync;                  /* fdatasync at close */
     unsigned mode;              /* file mode */
     unsigned ring_files;        /* -b files:N, 0 = keep all */
-    struct rte_ring *free;
+    struct rte_stack *free;
     struct run_state *run;
     volatile int rx_done;       /* all receive lcores finished */
     bool warned_buffered;

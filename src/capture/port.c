@@ -1,5 +1,3 @@
-/* rte_eth_read_clock is still experimental in DPDK 22.11 */
-#define ALLOW_EXPERIMENTAL_API
 #include "capture/port.h"
 
 #include <ctype.h>

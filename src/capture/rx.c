@@ -55,7 +55,7 @@ static inline void cnt_add(struct rx_stream *s, int si, int idx, uint64_t n)
 static struct block *block_get(struct rx_stream *s)
 {
     void *p;
-    if (rte_ring_dequeue(s->free, &p) != 0)
+    if (rte_stack_pop(s->free, &p, 1) != 1)
         return NULL;
     struct block *b = p;
     b->len = 0;
@@ -454,11 +454,11 @@ int rx_stream_main(void *arg)
         }
     }
     if (s->cur) {
-        rte_ring_enqueue(s->free, s->cur);
+        rte_stack_push(s->free, (void **)&s->cur, 1);
         s->cur = NULL;
     }
     if (s->spare) {
-        rte_ring_enqueue(s->free, s->spare);
+        rte_stack_push(s->free, (void **)&s->spare, 1);
         s->spare = NULL;
     }
     __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);

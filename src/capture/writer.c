@@ -182,7 +182,8 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
     }
     if (b->flags & BLOCK_FILE_END)
         close_file(w, ws);
-    rte_ring_enqueue(w->free, b);
+    rte_stack_push(w->free, (void **)&b, 1);   /* LIFO: the next block used is the one
+                                                 * just written, so a few blocks circulate */
 }
 
 void *writer_main(void *arg)
