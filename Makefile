@@ -4,7 +4,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan demo test test-fast bench clean
+.PHONY: all setup build build-asan demo test test-fast bench study clean
 
 all: build
 
@@ -36,6 +36,12 @@ test-fast: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+
+# The capture study (docs/STUDY.md): engines x paths x traffic, <= 20 min;
+# writes results/study.{csv,md} and the charts. Not part of `make test` (its
+# smoke version is: tests/vdev/t_study.sh).
+study: build
+	@bash bench/study.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) capture tests/out
