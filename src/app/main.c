@@ -125,17 +125,10 @@ static int pick_cores(struct app *a, char *err, size_t errlen)
         return EXIT_SOFTWARE;
     }
     if (c->ncores) {
-        for (int i = 0; i < c->ncores; i++) {
-            bool ok = false;
-            for (int j = 0; j < n; j++)
-                ok |= cpus[j] == c->cores[i];
-            if (!ok) {
-                snprintf(err, errlen, "--cores: CPU %u is not available to this process (allowed: %u-%u)",
-                         c->cores[i], cpus[0], cpus[n - 1]);
-                return EXIT_USAGE;
-            }
+        if (lc_cpus_allowed(c->cores, c->ncores, cpus, n, err, errlen) < 0)
+            return EXIT_USAGE;
+        for (int i = 0; i < c->ncores; i++)
             a->rx_cpus[i] = c->cores[i];
-        }
         a->nrx = c->ncores;
     } else {
         a->rx_cpus[0] = cpus[n - 1];

@@ -58,6 +58,22 @@ int lc_allowed_cpus(unsigned *cpus, int max)
     return n;
 }
 
+int lc_cpus_allowed(const unsigned *want, int nwant, const unsigned *allowed, int nallowed,
+                    char *err, size_t errlen)
+{
+    for (int i = 0; i < nwant; i++) {
+        bool ok = false;
+        for (int j = 0; j < nallowed; j++)
+            ok |= allowed[j] == want[i];
+        if (!ok) {
+            snprintf(err, errlen, "--cores: CPU %u is not available to this process (allowed: %u-%u)",
+                     want[i], allowed[0], allowed[nallowed - 1]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int lc_port_spec_kind(const char *spec)
 {
     int colons = 0, dots = 0;

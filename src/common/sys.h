@@ -5,6 +5,7 @@
 #define LC_SYS_H
 
 #include <signal.h>
+#include <stddef.h>
 
 /* Incremented by SIGINT and SIGTERM once lc_install_stop_signals ran;
  * SIGPIPE is ignored. */
@@ -19,6 +20,11 @@ unsigned lc_free_hugepages(void);
 
 /* The CPUs this process may run on, ascending; returns how many (<= max). */
 int lc_allowed_cpus(unsigned *cpus, int max);
+
+/* 0 when every CPU of want[] is in allowed[]; else -1 and one line in err
+ * naming the first CPU that is not (the --cores check). */
+int lc_cpus_allowed(const unsigned *want, int nwant, const unsigned *allowed, int nallowed,
+                    char *err, size_t errlen);
 
 /* Classify a -i value before DPDK starts: 'p' PCI address, 'n' port index,
  * 'v' vdev (net_...), 'k' kernel network interface, 0 unknown. */

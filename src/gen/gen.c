@@ -23,6 +23,7 @@
 #include <rte_version.h>
 
 #include "common/log.h"
+#include "common/json.h"
 #include "common/sys.h"
 #include "capture/port.h"
 #include "common/tsclock.h"
@@ -65,17 +66,10 @@ static int pick_cores(struct gen *g, char *err, size_t errlen)
         return GEN_EXIT_SOFTWARE;
     }
     if (c->ncores) {
-        for (int i = 0; i < c->ncores; i++) {
-            bool ok = false;
-            for (int j = 0; j < n; j++)
-                ok |= cpus[j] == c->cores[i];
-            if (!ok) {
-                snprintf(err, errlen, "--cores: CPU %u is not available to this process (allowed: %u-%u)",
-                         c->cores[i], cpus[0], cpus[n - 1]);
-                return GEN_EXIT_USAGE;
-            }
+        if (lc_cpus_allowed(c->cores, c->ncores, cpus, n, err, errlen) < 0)
+            return GEN_EXIT_USAGE;
+        for (int i = 0; i < c->ncores; i++)
             g->tx_cpus[i] = c->cores[i];
-        }
         g->ncpu = c->ncores;
     } else {
         g->tx_cpus[0] = cpus[0];
@@ -462,20 +456,6 @@ static void print_summary(FILE *f, const struct gen *g, const struct report *r)
             (unsigned long long)r->obytes, (unsigned long long)r->oerrors);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            fprintf(f, "\\u%04x", *s);
-        else
-            fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int write_json(const char *path, const struct gen *g, const struct report *r, int code)
 {
     char tmp[4200];
@@ -488,9 +468,9 @@ static int write_json(const char *path, const struct gen *g, const struct report
     fprintf(f, "{\n  \"program\": \"linecap-gen\",\n  \"version\": \"%s\",\n", LINECAP_VERSION);
     fprintf(f, "  \"reason\": \"%s\",\n  \"exit_code\": %d,\n", r->reason, code);
     fprintf(f, "  \"port\": {\"id\": %u, \"name\": ", g->port);
-    json_str(f, g->port_name);
+    lc_json_str(f, g->port_name);
     fprintf(f, ", \"driver\": ");
-    json_str(f, g->driver);
+    lc_json_str(f, g->driver);
     fprintf(f, ", \"opackets\": %llu, \"obytes\": %llu, \"oerrors\": %llu},\n",
             (unsigned long long)r->opackets, (unsigned long long)r->obytes,
             (unsigned long long)r->oerrors);
@@ -508,7 +488,7 @@ static int write_json(const char *path, const struct gen *g, const struct report
     }
     if (c->model == GEN_REPLAY) {
         fprintf(f, ", \"file\": ");
-        json_str(f, c->replay);
+        lc_json_str(f, c->replay);
         fprintf(f, ", \"records\": %u, \"rewrite\": %s, \"stamp\": %s, \"stampable_records\": %llu, "
                 "\"skipped_too_big\": %llu, \"truncated_records\": %llu",
                 g->replay.n, c->rewrite ? "true" : "false", c->stamp ? "true" : "false",

@@ -1,4 +1,5 @@
 #include "stats/stats.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <string.h>
@@ -132,21 +133,6 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     fflush(out);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 int st_json(const char *path, const struct st_snapshot *s, const char *reason, int exit_code,
             const struct file_record *files, unsigned nfiles, const char *dir)
 {
@@ -154,16 +140,16 @@ int st_json(const char *path, const struct st_snapshot *s, const char *reason, i
     if (f == NULL)
         return -errno;
     fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
-    json_str(f, reason);
+    lc_json_str(f, reason);
     fprintf(f, ",\n  \"forced\": %s", s->forced ? "true" : "false");
     fprintf(f, ",\n  \"exit_code\": %d,\n  \"elapsed_s\": %.6f,\n  \"ports\": [", exit_code,
             s->elapsed_s);
     for (int p = 0; p < s->nports; p++) {
         const struct st_port *pt = &s->ports[p];
         fprintf(f, "%s\n    {\"port\": %u, \"name\": ", p ? "," : "", pt->port);
-        json_str(f, pt->name);
+        lc_json_str(f, pt->name);
         fprintf(f, ", \"driver\": ");
-        json_str(f, pt->driver);
+        lc_json_str(f, pt->driver);
         for (int i = 0; i < PC_MAX; i++)
             fprintf(f, ", \"%s\": %llu", lc_port_counter_names[i], (unsigned long long)pt->v[i]);
         fprintf(f, ",\n     \"queues\": [");
@@ -190,9 +176,9 @@ int st_json(const char *path, const struct st_snapshot *s, const char *reason, i
         char p[4400];
         snprintf(p, sizeof(p), "%s/%s", dir, fr->name);
         fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-        json_str(f, fr->name);
+        lc_json_str(f, fr->name);
         fprintf(f, ", \"path\": ");
-        json_str(f, p);
+        lc_json_str(f, p);
         fprintf(f,
                 ", \"stream\": %d, \"records\": %llu, \"bytes\": %llu, \"first_ns\": %llu, "
                 "\"last_ns\": %llu, \"deleted\": %s, \"error\": %d}",

@@ -2,6 +2,7 @@
  * (human on stdout, JSON with --json). The counting is in analyze.c, the
  * end-to-end accounting in account.c. */
 #include "verify/verify.h"
+#include "common/json.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -203,21 +204,6 @@ static int read_dir(struct vf_state *s, const char *dir)
 
 /* ------------------------------------------------------------------ JSON */
 
-static void jstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void ju(FILE *f, const char *k, uint64_t v, int comma)
 {
     fprintf(f, "%s\"%s\": %" PRIu64, comma ? ", " : "", k, v);
@@ -234,11 +220,11 @@ static void json_flow(FILE *f, const struct vf_flow *fl)
     int af = fl->key.family == 6 ? AF_INET6 : AF_INET;
     vf_key_str(&fl->key, ks, sizeof(ks));
     fprintf(f, "{\"flow\": ");
-    jstr(f, ks);
+    lc_json_str(f, ks);
     fprintf(f, ", \"src\": ");
-    jstr(f, inet_ntop(af, fl->key.src, a, sizeof(a)));
+    lc_json_str(f, inet_ntop(af, fl->key.src, a, sizeof(a)));
     fprintf(f, ", \"dst\": ");
-    jstr(f, inet_ntop(af, fl->key.dst, a, sizeof(a)));
+    lc_json_str(f, inet_ntop(af, fl->key.dst, a, sizeof(a)));
     fprintf(f, ", \"proto\": %u, \"sport\": %u, \"dport\": %u", fl->key.proto, fl->key.sport,
             fl->key.dport);
     ju(f, "records", fl->records, 1);
@@ -274,7 +260,7 @@ static void json_notes(FILE *f, const char *k, char **list, unsigned n)
     fprintf(f, ",\n  \"%s\": [", k);
     for (unsigned i = 0; i < n; i++) {
         fprintf(f, "%s\n    ", i ? "," : "");
-        jstr(f, list[i]);
+        lc_json_str(f, list[i]);
     }
     fprintf(f, "%s]", n ? "\n  " : "");
 }
@@ -289,7 +275,7 @@ static void write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
     for (uint32_t i = 0; i < s->nfiles; i++) {
         const struct vf_file *vf = &s->files[i];
         fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
-        jstr(f, vf->path);
+        lc_json_str(f, vf->path);
         fprintf(f, ", \"format\": \"%s\"", vf->pcapng ? "pcapng" : "pcap");
         ju(f, "records", vf->records, 1);
         ju(f, "bytes", vf->bytes, 1);
@@ -298,7 +284,7 @@ static void write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
         fprintf(f, ", \"error\": ");
         if (vf->error) {
             fprintf(f, "{\"kind\": \"%s\", \"message\": ", vf->error == VF_ERR_OPEN ? "open" : "read");
-            jstr(f, vf->msg ? vf->msg : "");
+            lc_json_str(f, vf->msg ? vf->msg : "");
             fprintf(f, "}}");
         } else {
             fprintf(f, "null}");
@@ -387,7 +373,7 @@ static void write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
             fprintf(f, ", \"unexplained\": null");
         if (c->have) {
             fprintf(f, ",\n    \"capture\": {\"stop_reason\": ");
-            jstr(f, c->stop_reason);
+            lc_json_str(f, c->stop_reason);
             ju(f, "received", c->received, 1);
             ju(f, "written", c->written, 1);
             ju(f, "nic_packets", c->nic_packets, 1);
