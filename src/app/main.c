@@ -26,6 +26,7 @@
 #include "capture/port.h"
 #include "common/log.h"
 #include "common/sys.h"
+#include "app/recover_cmd.h"
 #include "verify/verify.h"
 #include "stats/stats.h"
 
@@ -97,7 +98,7 @@ static int check_output(struct app *a, char *err, size_t errlen)
                 if (lstat(ppath, &st) == 0) {
                     snprintf(err, errlen,
                              "-w '%s': '%s' is left from an earlier run that did not finish; "
-                             "move or remove it first", c->outpath, ppath);
+                             "run 'linecap recover %s' first", c->outpath, ppath, a->tmpl.dir);
                     return EXIT_CANTCREAT;
                 }
             }
@@ -362,6 +363,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "verify") == 0) {
         lc_progname = "linecap verify";
         return verify_main(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "recover") == 0) {
+        lc_progname = "linecap recover";
+        return recover_main(argc - 1, argv + 1);
     }
     a->dirfd = -1;
     rc = options_parse(argc, argv, &a->cfg, err, sizeof(err));

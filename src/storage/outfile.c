@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +49,9 @@ int outfile_open(struct outfile *f, int dirfd, const char *final, unsigned mode,
         unlinkat(dirfd, f->partial, 0);
         return -e;
     }
+    /* Held until close (or death): `linecap recover` leaves a locked
+     * partial file alone, so it never trims a file being written. */
+    (void)flock(fd, LOCK_EX | LOCK_NB);
     f->fd = fd;
     f->direct = want_direct;
     return 0;
@@ -84,6 +88,20 @@ int outfile_pwrite(struct outfile *f, const void *buf, size_t len, uint64_t off,
     return 0;
 }
 
+int outfile_rename_noreplace(int dirfd, const char *from, const char *to)
+{
+    if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    int e = errno;
+    if (e != EINVAL && e != ENOSYS)
+        return -e;
+    /* Filesystem without RENAME_NOREPLACE: link+unlink never replaces. */
+    if (linkat(dirfd, from, dirfd, to, 0) < 0)
+        return -errno;
+    unlinkat(dirfd, from, 0);
+    return 0;
+}
+
 int outfile_close(struct outfile *f, bool sync)
 {
     int rc = 0;
@@ -99,18 +117,9 @@ int outfile_close(struct outfile *f, bool sync)
     f->fd = -1;
     /* Rename even after an error: the trimmed prefix is a valid file and
      * must not stay hidden under its partial name. */
-    if (renameat2(f->dirfd, f->partial, f->dirfd, f->final, RENAME_NOREPLACE) < 0) {
-        int e = errno;
-        if (e == EINVAL || e == ENOSYS) {
-            /* Filesystem without RENAME_NOREPLACE: link+unlink never replaces. */
-            if (linkat(f->dirfd, f->partial, f->dirfd, f->final, 0) == 0)
-                unlinkat(f->dirfd, f->partial, 0);
-            else if (rc == 0)
-                rc = -errno;
-        } else if (rc == 0) {
-            rc = -e;
-        }
-    }
+    int r = outfile_rename_noreplace(f->dirfd, f->partial, f->final);
+    if (r < 0 && rc == 0)
+        rc = r;
     if (sync && fsync(f->dirfd) < 0 && rc == 0)
         rc = -errno;
     return rc;

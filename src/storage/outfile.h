@@ -38,4 +38,9 @@ int outfile_pwrite(struct outfile *f, const void *buf, size_t len, uint64_t off,
  * Returns 0 or a negative errno; the fd is closed in every case. */
 int outfile_close(struct outfile *f, bool sync);
 
+/* Rename dirfd/from to dirfd/to, never replacing an existing name
+ * (renameat2 RENAME_NOREPLACE; link+unlink where the filesystem lacks it).
+ * Returns 0 or -errno (-EEXIST when `to` exists). */
+int outfile_rename_noreplace(int dirfd, const char *from, const char *to);
+
 #endif

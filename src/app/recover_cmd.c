@@ -1,0 +1,182 @@
+/* `linecap recover [-n] PATH...`: give the files a crashed capture left
+ * under their partial names (DIR/.NAME.partial) their final names, each
+ * trimmed to its last complete record. See storage/recover.h. */
+#include "app/recover_cmd.h"
+
+#include "app/options.h"
+#include "common/log.h"
+#include "storage/recover.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_NOINPUT 66     /* a path could not be read (sysexits EX_NOINPUT) */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: linecap recover [OPTIONS] DIR|FILE...\n"
+"Recover the capture files a crash (SIGKILL, OOM, power loss) left under\n"
+"their partial names (DIR/.NAME.partial): each is cut after its last complete\n"
+"record or block (a torn record or the zero padding of the last direct write\n"
+"never stays), synced, and renamed to NAME -- or NAME with '.recovered'\n"
+"before its extension when NAME exists; nothing is overwritten. A partial file\n"
+"without a complete file header held no packets and is removed. A partial\n"
+"file a running capture is writing is left alone.\n"
+"\n"
+"  -n, --dry-run   report what would be done, change nothing\n"
+"  -q, --quiet     only errors and the summary line\n"
+"  -h, --help      this text\n"
+"\n"
+"Exit codes: 0 every partial file recovered (or none found), 64 usage,\n"
+"66 a path could not be read, 73 a file could not be renamed or trimmed.\n");
+}
+
+struct tally {
+    unsigned recovered, removed, busy, failed;
+    int rc;
+    bool dry_run, quiet;
+};
+
+static void worse(struct tally *t, int rc)
+{
+    if (t->rc == 0 || (rc != 0 && rc > t->rc))
+        t->rc = rc;
+}
+
+static void one(struct tally *t, int dirfd, const char *dir, const char *name)
+{
+    struct recover_result r;
+    int rc = recover_path(dirfd, name, t->dry_run, &r);
+    const struct recover_scan *s = &r.scan;
+
+    if (rc < 0) {
+        lc_err("%s/%s: %s", dir, name,
+               rc == -EEXIST ? "both its final name and the .recovered name exist; left as it is"
+                             : strerror(-rc));
+        t->failed++;
+        worse(t, EXIT_CANTCREAT);
+        return;
+    }
+    if (r.busy) {
+        if (!t->quiet)
+            printf("%s/%s: in use by a running capture, left alone\n", dir, name);
+        t->busy++;
+        return;
+    }
+    if (s->format == RECOVER_NONE) {
+        if (!t->quiet)
+            printf("%s/%s: %s (%s): nothing captured in it\n", dir, name,
+                   t->dry_run ? "would be removed" : "removed", s->why ? s->why : "empty");
+        t->removed++;
+        return;
+    }
+    if (!t->quiet) {
+        char cut[160] = "";
+        if (s->good_end < s->size)
+            snprintf(cut, sizeof(cut), ", %llu bytes cut at offset %llu: %s",
+                     (unsigned long long)(s->size - s->good_end),
+                     (unsigned long long)s->good_end, s->why ? s->why : "?");
+        printf("%s/%s -> %s/%s: %s %llu %s, %llu bytes%s\n", dir, name, dir, r.final,
+               t->dry_run ? "would keep" : "kept", (unsigned long long)s->records,
+               s->format == RECOVER_PCAPNG ? "packet blocks" : "records",
+               (unsigned long long)s->good_end, cut);
+    }
+    t->recovered++;
+}
+
+static void do_dir(struct tally *t, const char *dir)
+{
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dirfd < 0 ? NULL : fdopendir(dup(dirfd));
+    if (d == NULL) {
+        lc_err("%s: cannot read directory: %s", dir, strerror(errno));
+        if (dirfd >= 0)
+            close(dirfd);
+        worse(t, EXIT_NOINPUT);
+        return;
+    }
+    struct dirent *e;
+    char final[512];
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+            continue;
+        if (!recover_final_name(e->d_name, final, sizeof(final)))
+            continue;
+        one(t, dirfd, dir, e->d_name);
+    }
+    closedir(d);
+    close(dirfd);
+}
+
+int recover_main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"dry-run", no_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct tally t = {0};
+    int c;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":nqh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'n': t.dry_run = true; break;
+        case 'q': t.quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            lc_err("unknown option '%s' (see linecap recover --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        lc_err("no directory or file given (usage: linecap recover [OPTIONS] DIR|FILE...)");
+        return EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++) {
+        struct stat st;
+        const char *path = argv[i];
+        if (lstat(path, &st) < 0) {
+            lc_err("%s: %s", path, strerror(errno));
+            worse(&t, EXIT_NOINPUT);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            do_dir(&t, path);
+            continue;
+        }
+        char b1[4096], b2[4096], final[512];
+        snprintf(b1, sizeof(b1), "%s", path);
+        snprintf(b2, sizeof(b2), "%s", path);
+        const char *dir = dirname(b1), *base = basename(b2);
+        if (!S_ISREG(st.st_mode) || !recover_final_name(base, final, sizeof(final))) {
+            lc_err("%s: not a partial capture file (expected DIR/.NAME.partial, as linecap "
+                   "names a file while it writes it, or a directory)", path);
+            worse(&t, EXIT_USAGE);
+            continue;
+        }
+        int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0) {
+            lc_err("%s: cannot open directory: %s", dir, strerror(errno));
+            worse(&t, EXIT_NOINPUT);
+            continue;
+        }
+        one(&t, dirfd, dir, base);
+        close(dirfd);
+    }
+    printf("linecap recover: %u %s, %u removed (no header), %u in use, %u failed\n",
+           t.recovered, t.dry_run ? "to recover" : "recovered", t.removed, t.busy, t.failed);
+    fflush(stdout);
+    return t.rc;
+}

@@ -1,0 +1,253 @@
+/* recover_scan_buf on the tails a crash leaves, and recover_path on real
+ * files in a scratch directory. The files it keeps are read back by libpcap
+ * in tests/vdev/t_recover.sh; here the offsets are checked exactly. */
+#include "storage/recover.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "format/pcap.h"
+
+static uint8_t buf[1 << 16];
+
+/* a pcap file of nrec records of caplen bytes each; returns its length */
+static size_t make_pcap(uint8_t *p, unsigned nrec, uint32_t caplen)
+{
+    struct pcap_file_hdr h = { PCAP_MAGIC_NSEC, 2, 4, 0, 0, 256, 1 };
+    size_t off = sizeof(h);
+    memcpy(p, &h, sizeof(h));
+    for (unsigned i = 0; i < nrec; i++) {
+        pcap_put_rec_hdr(p + off, 1700000000u + i, 999999999u, caplen, caplen + 4);
+        memset(p + off + 16, 0xA5, caplen);
+        off += 16 + caplen;
+    }
+    return off;
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* SHB + IDB + nrec EPBs of 60 bytes; returns its length */
+static size_t make_pcapng(uint8_t *p, unsigned nrec)
+{
+    size_t off = 0;
+    put32(p, 0x0A0D0D0A); put32(p + 4, 28); put32(p + 8, 0x1A2B3C4D);
+    p[12] = 1; p[13] = 0; p[14] = 0; p[15] = 0;
+    memset(p + 16, 0xff, 8); put32(p + 24, 28);
+    off = 28;
+    put32(p + off, 1); put32(p + off + 4, 20); put32(p + off + 8, 1); put32(p + off + 12, 256);
+    put32(p + off + 16, 20);
+    off += 20;
+    for (unsigned i = 0; i < nrec; i++) {
+        uint32_t len = 32 + 60;
+        put32(p + off, 6); put32(p + off + 4, len); put32(p + off + 8, 0);
+        put32(p + off + 12, 0); put32(p + off + 16, i); put32(p + off + 20, 60);
+        put32(p + off + 24, 60); memset(p + off + 28, 0x5A, 60); put32(p + off + len - 4, len);
+        off += len;
+    }
+    return off;
+}
+
+static void test_pcap_tails(void)
+{
+    struct recover_scan s;
+    size_t n = make_pcap(buf, 10, 60);
+    size_t good = n;
+
+    recover_scan_buf(buf, n, &s);           /* a complete file */
+    CHECK(s.format == RECOVER_PCAP);
+    CHECK_EQ_U(s.good_end, n);
+    CHECK_EQ_U(s.records, 10);
+    CHECK(s.why == NULL);
+
+    memset(buf + n, 0, 4096);               /* zero padding of the last direct write */
+    recover_scan_buf(buf, n + 4096, &s);
+    CHECK_EQ_U(s.good_end, good);
+    CHECK_EQ_U(s.records, 10);
+    CHECK(s.why && strstr(s.why, "zero"));
+
+    recover_scan_buf(buf, n + 7, &s);       /* a few zero bytes: less than a header */
+    CHECK_EQ_U(s.good_end, good);
+
+    make_pcap(buf, 11, 60);                 /* the 11th record torn in its data */
+    recover_scan_buf(buf, good + 16 + 30, &s);
+    CHECK_EQ_U(s.good_end, good);
+    CHECK_EQ_U(s.records, 10);
+    CHECK(s.why && strstr(s.why, "torn"));
+    recover_scan_buf(buf, good + 9, &s);    /* torn in its header */
+    CHECK_EQ_U(s.good_end, good);
+
+    pcap_put_rec_hdr(buf + good, 1, 2, 100000, 100000);    /* over the snap length */
+    recover_scan_buf(buf, good + 4096, &s);
+    CHECK_EQ_U(s.good_end, good);
+    pcap_put_rec_hdr(buf + good, 1, 2, 60, 59);            /* caplen above len */
+    recover_scan_buf(buf, good + 4096, &s);
+    CHECK_EQ_U(s.good_end, good);
+    pcap_put_rec_hdr(buf + good, 1, 1000000000u, 60, 60);  /* nanoseconds >= 1e9 */
+    recover_scan_buf(buf, good + 4096, &s);
+    CHECK_EQ_U(s.good_end, good);
+
+    recover_scan_buf(buf, 24, &s);          /* header only: valid, empty */
+    CHECK(s.format == RECOVER_PCAP);
+    CHECK_EQ_U(s.good_end, 24);
+    CHECK_EQ_U(s.records, 0);
+    recover_scan_buf(buf, 23, &s);          /* torn header: nothing */
+    CHECK(s.format == RECOVER_NONE);
+    CHECK_EQ_U(s.good_end, 0);
+    memset(buf, 0, 64);
+    recover_scan_buf(buf, 64, &s);          /* zeros only */
+    CHECK(s.format == RECOVER_NONE);
+    recover_scan_buf(NULL, 0, &s);
+    CHECK(s.format == RECOVER_NONE);
+
+    /* byte-swapped microsecond file */
+    uint32_t hdr[6] = { __builtin_bswap32(0xa1b2c3d4u), __builtin_bswap32(0x00040002u), 0, 0,
+                        __builtin_bswap32(65535), __builtin_bswap32(1) };
+    memcpy(buf, hdr, 24);
+    uint32_t rec[4] = { __builtin_bswap32(5), __builtin_bswap32(999999), __builtin_bswap32(4),
+                        __builtin_bswap32(4) };
+    memcpy(buf + 24, rec, 16);
+    memset(buf + 40, 1, 4);
+    recover_scan_buf(buf, 44 + 100, &s);
+    CHECK(s.format == RECOVER_PCAP);
+    CHECK_EQ_U(s.good_end, 44);
+    CHECK_EQ_U(s.records, 1);
+}
+
+static void test_pcapng_tails(void)
+{
+    struct recover_scan s;
+    size_t n = make_pcapng(buf, 5);
+
+    recover_scan_buf(buf, n, &s);
+    CHECK(s.format == RECOVER_PCAPNG);
+    CHECK_EQ_U(s.good_end, n);
+    CHECK_EQ_U(s.records, 5);
+
+    memset(buf + n, 0, 4096);
+    recover_scan_buf(buf, n + 4096, &s);
+    CHECK_EQ_U(s.good_end, n);
+    CHECK_EQ_U(s.records, 5);
+
+    size_t m = make_pcapng(buf, 6);
+    recover_scan_buf(buf, m - 1, &s);       /* the last block torn */
+    CHECK_EQ_U(s.good_end, n);
+    CHECK_EQ_U(s.records, 5);
+    put32(buf + m - 4, 96);                 /* trailer disagrees */
+    recover_scan_buf(buf, m, &s);
+    CHECK_EQ_U(s.good_end, n);
+    put32(buf + n + 4, 13);                 /* impossible length */
+    recover_scan_buf(buf, m, &s);
+    CHECK_EQ_U(s.good_end, n);
+
+    recover_scan_buf(buf, 20, &s);          /* torn section header */
+    CHECK(s.format == RECOVER_NONE);
+    CHECK_EQ_U(s.good_end, 0);
+}
+
+static void test_names(void)
+{
+    char out[64];
+    CHECK(recover_final_name(".cap.pcap.partial", out, sizeof(out)));
+    CHECK(strcmp(out, "cap.pcap") == 0);
+    CHECK(!recover_final_name("cap.pcap.partial", out, sizeof(out)));
+    CHECK(!recover_final_name(".cap.pcap", out, sizeof(out)));
+    CHECK(!recover_final_name("..partial", out, sizeof(out)));
+    CHECK(!recover_final_name("...partial", out, sizeof(out)));
+}
+
+static int write_file(int dirfd, const char *name, const void *p, size_t n)
+{
+    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, p, n);
+    close(fd);
+    return w == (ssize_t)n ? 0 : -1;
+}
+
+static off_t size_of(int dirfd, const char *name)
+{
+    struct stat st;
+    return fstatat(dirfd, name, &st, 0) == 0 ? st.st_size : -1;
+}
+
+static void test_files(void)
+{
+    char dir[] = "/tmp/lc-test-recover-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+    struct recover_result r;
+    size_t n = make_pcap(buf, 3, 60);
+    memset(buf + n, 0, 1000);
+
+    /* trimmed and renamed */
+    CHECK(write_file(dirfd, ".a.pcap.partial", buf, n + 1000) == 0);
+    CHECK(recover_path(dirfd, ".a.pcap.partial", false, &r) == 0);
+    CHECK(strcmp(r.final, "a.pcap") == 0);
+    CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
+    CHECK(size_of(dirfd, ".a.pcap.partial") < 0);
+
+    /* the final name exists: .recovered, and the existing file untouched */
+    CHECK(write_file(dirfd, ".a.pcap.partial", buf, n + 10) == 0);
+    CHECK(recover_path(dirfd, ".a.pcap.partial", false, &r) == 0);
+    CHECK(strcmp(r.final, "a.recovered.pcap") == 0);
+    CHECK_EQ_U(size_of(dirfd, "a.recovered.pcap"), n);
+    CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
+    /* both exist: refused, the partial stays as it was */
+    CHECK(write_file(dirfd, ".a.pcap.partial", buf, n + 10) == 0);
+    CHECK(recover_path(dirfd, ".a.pcap.partial", false, &r) == -EEXIST);
+    CHECK_EQ_U(size_of(dirfd, ".a.pcap.partial"), n);   /* trimmed, not renamed */
+
+    /* dry run changes nothing */
+    CHECK(write_file(dirfd, ".b.pcap.partial", buf, n + 10) == 0);
+    CHECK(recover_path(dirfd, ".b.pcap.partial", true, &r) == 0);
+    CHECK_EQ_U(r.scan.good_end, n);
+    CHECK_EQ_U(size_of(dirfd, ".b.pcap.partial"), n + 10);
+
+    /* locked by a writer: left alone */
+    int fd = openat(dirfd, ".b.pcap.partial", O_RDONLY);
+    CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
+    CHECK(recover_path(dirfd, ".b.pcap.partial", false, &r) == 0);
+    CHECK(r.busy);
+    CHECK_EQ_U(size_of(dirfd, ".b.pcap.partial"), n + 10);
+    close(fd);
+
+    /* no header: removed */
+    CHECK(write_file(dirfd, ".c.pcap.partial", buf + 4096, 100) == 0);   /* zeros */
+    CHECK(recover_path(dirfd, ".c.pcap.partial", false, &r) == 0);
+    CHECK(r.removed);
+    CHECK(size_of(dirfd, ".c.pcap.partial") < 0);
+
+    /* not a partial name: refused */
+    CHECK(recover_path(dirfd, "a.pcap", false, &r) == -EINVAL);
+    /* a symlink under a partial name is not followed */
+    CHECK(symlinkat("a.pcap", dirfd, ".d.pcap.partial") == 0);
+    CHECK(recover_path(dirfd, ".d.pcap.partial", false, &r) < 0);
+    CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
+
+    const char *names[] = { "a.pcap", "a.recovered.pcap", ".a.pcap.partial", ".b.pcap.partial",
+                            ".d.pcap.partial" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        unlinkat(dirfd, names[i], 0);
+    close(dirfd);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    test_pcap_tails();
+    test_pcapng_tails();
+    test_names();
+    test_files();
+    return check_done("test_recover");
+}

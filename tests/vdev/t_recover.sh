@@ -1,0 +1,96 @@
+# Crashes: SIGKILL under load leaves valid closed files and one partial file
+# that `linecap recover` turns into a valid file; a partial file a running
+# capture writes is never touched.
+# shellcheck shell=bash
+
+# kill_under_load NAME: start a loaded capture rotating by size, SIGKILL it
+# after a moment; leaves the output in $W
+kill_under_load() {
+    lc_bg -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/$1.pcap" -b filesize:400000 -B 64
+    wait_for_file "$W" 30 || { lc_wait_exit 1; fail "no output file appeared (exit $LC_RC): $(head -c 300 "$LC_ERR")"; }
+    sleep "0.$((RANDOM % 5 + 3))"
+    lc_alive || { lc_wait_exit 1; fail "linecap ended before SIGKILL (exit $LC_RC): $(head -c 300 "$LC_ERR")"; }
+    kill -KILL "$LC_PID"
+    wait "$LC_PID" 2>/dev/null
+    kill "$LC_WD" 2>/dev/null
+    wait "$LC_WD" 2>/dev/null
+}
+
+# SIGKILL three times at random moments: every closed file valid before
+# recovery; after `linecap recover DIR` no partial file remains, every file
+# is valid to its last byte (lcheck: no torn or zero tail) and holds only
+# whole frames of the input; recover a second time finds nothing; a new
+# capture with the same -w then starts
+register recover_sigkill asan
+case_recover_sigkill() {
+    local trial files f sum out rc
+    for trial in 1 2 3; do
+        rm -rf "${W:?}"/* "$W"/.[!.]* 2>/dev/null
+        kill_under_load "k$trial"
+        mapfile -t files < <(out_files)
+        for f in "${files[@]}"; do pcap_valid_big "$f"; done
+        ls -A "$W" | grep -q '\.partial$' || fail "trial $trial: no partial file after SIGKILL: $(ls -A "$W" | tr '\n' ' ')"
+        out=$("$LINECAP" recover "$W" 2>&1)
+        rc=$?
+        log "recover: $out"
+        [ $rc = 0 ] || fail "trial $trial: linecap recover exits $rc: $out"
+        no_partials
+        echo "$out" | tail -1 | grep -qE "^linecap recover: [1-9][0-9]* recovered" ||
+            fail "trial $trial: recover reported '$(echo "$out" | tail -1)'"
+        mapfile -t files < <(out_files)
+        sum=0
+        for f in "${files[@]}"; do
+            pcap_valid_big "$f"
+            sum=$((sum + PV_COUNT))
+        done
+        [ "$sum" -gt 0 ] || fail "trial $trial: no records in any file"
+        out=$($LCHECK members "$MIXED" "${files[@]}") || fail "trial $trial: $out"
+        out=$("$LINECAP" recover "$W" 2>&1) || fail "second recover exits $?: $out"
+        echo "$out" | tail -1 | grep -q "^linecap recover: 0 recovered, 0 removed" ||
+            fail "trial $trial: second recover: '$(echo "$out" | tail -1)'"
+    done
+    # the name of a crashed single-file capture is free again after recovery
+    rm -rf "${W:?}"/*
+    lc_bg -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/one.pcap" -B 64
+    wait_for_file "$W" 30 || { lc_wait_exit 1; fail "no output file appeared (exit $LC_RC)"; }
+    sleep 0.3
+    kill -KILL "$LC_PID"; wait "$LC_PID" 2>/dev/null; kill "$LC_WD" 2>/dev/null
+    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/one.pcap"
+    expect_rc 73 "a stale partial file of the same name"
+    grep -q "linecap recover" "$T/run$LC_N.err" || fail "the refusal does not point to linecap recover: $(cat "$T/run$LC_N.err")"
+    "$LINECAP" recover -q "$W" >/dev/null || fail "recover of one.pcap failed"
+    pcap_valid_big "$W/one.pcap"
+}
+
+# recover while a capture runs: its partial file is in use and left alone
+# (the capture then ends normally with a valid file); bad paths and names
+register recover_busy_and_bad
+case_recover_busy_and_bad() {
+    local out rc size1 size2
+    lc_bg -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/busy.pcap" -B 64 --stats-json "$T/s.json"
+    wait_for_file "$W" 30 || { lc_wait_exit 1; fail "no output file appeared (exit $LC_RC)"; }
+    sleep 0.3
+    out=$("$LINECAP" recover "$W" 2>&1)
+    rc=$?
+    [ $rc = 0 ] || fail "recover during a capture exits $rc: $out"
+    echo "$out" | grep -q "in use by a running capture" || fail "recover did not leave the live file alone: $out"
+    [ -e "$W/.busy.pcap.partial" ] || fail "the live partial file is gone"
+    kill -INT "$LC_PID"
+    lc_wait_exit 5
+    expect_rc 0 "SIGINT after recover"
+    pcap_valid_big "$W/busy.pcap"
+    [ "$PV_COUNT" = "$(jget "$T/s.json" 'd["totals"]["written"]')" ] || fail "busy.pcap holds $PV_COUNT records, JSON says $(jget "$T/s.json" 'd["totals"]["written"]')"
+
+    out=$("$LINECAP" recover "$W/busy.pcap" 2>&1); rc=$?
+    [ $rc = 64 ] || fail "recover of a final file exits $rc, expected 64: $out"
+    [ "$(echo "$out" | wc -l)" -le 2 ] && echo "$out" | grep -q "not a partial capture file" ||
+        fail "recover of a final file: '$out'"
+    out=$("$LINECAP" recover "$W/nonexistent" 2>&1); rc=$?
+    [ $rc = 66 ] || fail "recover of a missing path exits $rc, expected 66: $out"
+    out=$("$LINECAP" recover --bogus "$W" 2>&1); rc=$?
+    [ $rc = 64 ] || fail "recover --bogus exits $rc, expected 64: $out"
+    # a partial name holding nothing (torn header) is removed, not renamed
+    head -c 10 "$W/busy.pcap" >"$W/.torn.pcap.partial"
+    out=$("$LINECAP" recover "$W" 2>&1) || fail "recover exits $?: $out"
+    [ ! -e "$W/.torn.pcap.partial" ] && [ ! -e "$W/torn.pcap" ] || fail "torn header file not removed: $(ls -A "$W")"
+}
