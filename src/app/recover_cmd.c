@@ -60,8 +60,9 @@ static void one(struct tally *t, int dirfd, const char *dir, const char *name)
 
     if (rc < 0) {
         lc_err("%s/%s: %s", dir, name,
-               rc == -EEXIST ? "both its final name and the .recovered name exist; left as it is"
-                             : strerror(-rc));
+               rc == -EEXIST   ? "both its final name and the .recovered name exist; left as it is"
+               : rc == -EILSEQ ? "not a pcap or pcapng file written by linecap; left as it is"
+                               : strerror(-rc));
         t->failed++;
         worse(t, EXIT_CANTCREAT);
         return;

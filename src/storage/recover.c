@@ -1,14 +1,16 @@
 /* Recovery of partial capture files: see recover.h.
  *
- * The scanners trust nothing past the last record they could check whole:
- * a pcap record must fit the snap length, not claim more captured bytes than
- * the frame had, carry a possible timestamp fraction and end inside the
- * file; a pcapng block must have a length that is a multiple of 4, at least
- * 12, inside the file, and the same length again in its trailer. Sixteen
- * (pcap) or twelve (pcapng) zero bytes where a header should be are the
- * zero padding of an aligned direct write: the end. */
+ * Nothing past the last record that can be checked whole is trusted. pcap
+ * files are walked by the encoder's own valid_prefix (format/pcap.c: caplen
+ * within the snap length and the frame, nanoseconds below 1e9, the record
+ * inside the file). A pcapng block must have a length that is a multiple of
+ * 4, at least 12, inside the file, and the same length again in its
+ * trailer; twelve zero bytes where a block should start are the zero
+ * padding of an aligned direct write: the end. */
 #include "storage/recover.h"
 
+#include "format/format.h"
+#include "format/pcap.h"
 #include "storage/names.h"
 #include "storage/outfile.h"
 
@@ -21,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PCAP_HDR_LEN 24u
-#define PCAP_REC_LEN 16u
-#define PCAP_CAPLEN_MAX (1u << 20)      /* above any snap length a reader accepts */
 #define PCAPNG_SHB 0x0A0D0D0Au
 #define PCAPNG_BOM 0x1A2B3C4Du
 #define PCAPNG_MIN_BLOCK 12u
@@ -42,40 +41,6 @@ static bool all_zero(const uint8_t *p, size_t n)
         if (p[i])
             return false;
     return true;
-}
-
-static void scan_pcap(const uint8_t *p, size_t n, bool swap, bool nsec, struct recover_scan *out)
-{
-    uint32_t snap = rd32(p + 16, swap);
-    uint32_t limit = (snap == 0 || snap > PCAP_CAPLEN_MAX) ? PCAP_CAPLEN_MAX : snap;
-    uint32_t frac_max = nsec ? 1000000000u : 1000000u;
-    size_t off = PCAP_HDR_LEN;
-
-    out->format = RECOVER_PCAP;
-    out->good_end = off;
-    while (off < n) {
-        if (n - off < PCAP_REC_LEN) {
-            out->why = all_zero(p + off, n - off) ? "zero-filled tail" : "torn record header";
-            return;
-        }
-        const uint8_t *h = p + off;
-        uint32_t frac = rd32(h + 4, swap), caplen = rd32(h + 8, swap), len = rd32(h + 12, swap);
-        if (all_zero(h, PCAP_REC_LEN)) {
-            out->why = "zero-filled tail";
-            return;
-        }
-        if (caplen > limit || caplen > len || frac >= frac_max) {
-            out->why = "record header with impossible values (torn record)";
-            return;
-        }
-        if (n - off - PCAP_REC_LEN < caplen) {
-            out->why = "torn record (the file ends inside it)";
-            return;
-        }
-        off += PCAP_REC_LEN + caplen;
-        out->good_end = off;
-        out->records++;
-    }
 }
 
 static void scan_pcapng(const uint8_t *p, size_t n, struct recover_scan *out)
@@ -136,23 +101,27 @@ void recover_scan_buf(const uint8_t *p, size_t n, struct recover_scan *out)
 {
     memset(out, 0, sizeof(*out));
     out->size = n;
-    if (n >= 4 && (rd32(p, false) == PCAPNG_SHB)) {
+    if (n >= 4 && rd32(p, false) == PCAPNG_SHB) {
         scan_pcapng(p, n, out);
         if (out->format == RECOVER_NONE)
             out->good_end = 0;
         return;
     }
-    if (n < PCAP_HDR_LEN) {
+    if (n < sizeof(struct pcap_file_hdr) || all_zero(p, sizeof(struct pcap_file_hdr))) {
         out->why = "no complete file header";
         return;
     }
-    uint32_t m = rd32(p, false);
-    if (m == 0xa1b2c3d4u || m == 0xa1b23c4du)
-        scan_pcap(p, n, false, m == 0xa1b23c4du, out);
-    else if (m == 0xd4c3b2a1u || m == 0x4d3cb2a1u)
-        scan_pcap(p, n, true, m == 0x4d3cb2a1u, out);
-    else
-        out->why = "not a pcap or pcapng file (unknown magic)";
+    if (rd32(p, false) != PCAP_MAGIC_NSEC) {
+        out->format = RECOVER_UNKNOWN;
+        out->why = "not a pcap or pcapng file written by linecap (unknown magic)";
+        return;
+    }
+    /* the encoder's own walker: the record rules live with the format */
+    out->format = RECOVER_PCAP;
+    out->good_end = format_pcap.valid_prefix(p, n, &out->records);
+    if (out->good_end < n)
+        out->why = all_zero(p + out->good_end, n - out->good_end)
+                       ? "zero-filled tail" : "torn record";
 }
 
 int recover_scan_fd(int fd, struct recover_scan *out)
@@ -224,6 +193,10 @@ int recover_path(int dirfd, const char *name, bool dry_run, struct recover_resul
     if (rc < 0 || dry_run) {
         close(fd);
         return rc;
+    }
+    if (res->scan.format == RECOVER_UNKNOWN) {
+        close(fd);
+        return -EILSEQ;
     }
     if (res->scan.format == RECOVER_NONE) {
         /* Not even a file header: nothing was captured into it. */

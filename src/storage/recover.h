@@ -19,6 +19,7 @@ enum recover_format {
     RECOVER_NONE = 0,       /* no complete file header: nothing captured */
     RECOVER_PCAP,
     RECOVER_PCAPNG,
+    RECOVER_UNKNOWN,        /* not a file linecap writes: left alone */
 };
 
 struct recover_scan {
@@ -49,7 +50,8 @@ struct recover_result {
 /* Recover DIR/NAME (a partial name): trim, fdatasync, rename without
  * replacing anything (NAME, else NAME with ".recovered" before its
  * extension), fsync the directory. dry_run only scans. Returns 0, or -errno
- * (-EEXIST when both names are taken; the file is then left as it was). */
+ * (-EEXIST when both names are taken; -EILSEQ when it is not a pcap/pcapng
+ * file linecap writes; the file is then left as it was). */
 int recover_path(int dirfd, const char *name, bool dry_run, struct recover_result *res);
 
 #endif
