@@ -4,7 +4,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan demo test test-fast bench study clean
+.PHONY: all setup build build-asan demo test test-fast bench study fuzz clean
 
 all: build
 
@@ -43,5 +43,10 @@ bench: build
 study: build
 	@bash bench/study.sh $(BUILD)
 
+# libFuzzer on every fuzz target (fuzz/), FUZZ_SECS seconds each (1800);
+# `make test` replays the committed corpora.
+fuzz: setup
+	@bash scripts/fuzz.sh
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) capture tests/out
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz capture tests/out

@@ -122,7 +122,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     c->buffer_mib = 2048;
     err[0] = '\0';
 
-    optind = 1;
+    optind = 0;     /* glibc: full re-initialisation, so a second call starts clean */
     opterr = 0;
     while ((o = getopt_long(argc, argv, ":i:w:s:c:a:b:q:B:F:Z:h", long_opts, NULL)) != -1) {
         switch (o) {
