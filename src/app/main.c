@@ -550,6 +550,8 @@ int main(int argc, char **argv)
         w->sync = !c->no_sync;
         w->mode = 0600;
         w->ring_files = (unsigned)c->ring_files;
+        w->disk_limit = c->disk_limit;
+        w->min_free = c->min_free;
         w->free = a->free_ring;
         w->run = &a->run;
         if (pthread_create(&wt, NULL, writer_thread, w) != 0) {

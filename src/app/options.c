@@ -29,6 +29,8 @@ enum {
     OPT_NO_SYNC,
     OPT_QUIET,
     OPT_TIME_SOURCE,
+    OPT_DISK_LIMIT,
+    OPT_MIN_FREE,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +53,8 @@ static const struct option long_opts[] = {
     { "no-sync", no_argument, NULL, OPT_NO_SYNC },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "time-source", required_argument, NULL, OPT_TIME_SOURCE },
+    { "disk-limit", required_argument, NULL, OPT_DISK_LIMIT },
+    { "min-free", required_argument, NULL, OPT_MIN_FREE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -225,6 +229,13 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
                 return bad(err, errlen, "--time-source '%s': expected auto (the NIC's clock when "
                            "it offers receive timestamps, else the TSC) or tsc", optarg);
             break;
+        case OPT_DISK_LIMIT:
+        case OPT_MIN_FREE:
+            if (lc_parse_size(optarg, o == OPT_DISK_LIMIT ? &c->disk_limit : &c->min_free) < 0)
+                return bad(err, errlen, "%s '%s': expected a size in bytes with an optional "
+                           "suffix k, M, G or T (powers of 1024), e.g. 500M or 20G",
+                           o == OPT_DISK_LIMIT ? "--disk-limit" : "--min-free", optarg);
+            break;
         case ':':
             if (optopt)
                 return bad(err, errlen, "-%c: missing value", optopt);
@@ -256,6 +267,12 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     if (c->count_only && (c->rot_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
                           c->stop_bytes || c->stop_files))
         return bad(err, errlen, "--count-only stores nothing: -b and -a filesize/files do not apply");
+    if (c->count_only && (c->disk_limit || c->min_free))
+        return bad(err, errlen, "--count-only stores nothing: --disk-limit and --min-free do not apply");
+    if ((c->disk_limit || c->min_free) && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
+        return bad(err, errlen, "%s needs a rotation condition (-b duration:S, filesize:KB or "
+                   "packets:N): room is made by deleting this run's oldest closed files",
+                   c->disk_limit ? "--disk-limit" : "--min-free");
     if (c->ring_files && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
         return bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
                    (unsigned long long)c->ring_files);
@@ -286,6 +303,11 @@ void options_usage(FILE *out)
 "  --count-only       receive and count on the identical path; store nothing\n"
 "  --stats-interval S live line on stderr every S seconds (default 1; 0 = none)\n"
 "  --stats-json FILE  write the final statistics as JSON\n"
+"  --disk-limit SIZE  keep this run's files within SIZE (e.g. 20G) by deleting its own\n"
+"                     oldest closed files; needs -b rotation\n"
+"  --min-free SIZE    likewise keep SIZE free on the output filesystem; a full disk\n"
+"                     then also deletes the oldest file instead of stopping\n"
+"                     (without either: a full disk ends the capture, exit 74)\n"
 "  --no-sync          do not fdatasync each file at close\n"
 "  --time-source SRC  auto (default: NIC receive timestamps when the port offers them,\n"
 "                     else the TSC, once per burst) or tsc\n"

@@ -37,6 +37,8 @@ struct config {
     uint64_t rot_bytes;             /* -b filesize (bytes) */
     uint64_t rot_pkts;              /* -b packets */
     uint64_t ring_files;            /* -b files: keep the newest N */
+    uint64_t disk_limit;            /* --disk-limit: bytes of this run's files, 0 = none */
+    uint64_t min_free;              /* --min-free: bytes to leave free, 0 = none */
     unsigned queues;                /* -q */
     unsigned cores[LC_MAX_CORES];   /* --cores: receive cores */
     int ncores;

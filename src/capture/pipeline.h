@@ -97,6 +97,7 @@ struct writer_stream {
     uint64_t rec_ok;            /* end of the last complete record on disk */
     uint64_t records, bytes, ts_first, ts_last;
     uint64_t files;
+    uint64_t disk_size;         /* bytes the open file takes (its furthest write) */
     struct rx_counters cnt[BLOCK_MAX_SRC];      /* LC_WR_COUNTERS, owner: writer */
     /* ring of closed files for -b files:N (indices into the file list) */
     int *ring;
@@ -114,6 +115,12 @@ struct writer {
     bool sync;                  /* fdatasync at close */
     unsigned mode;              /* file mode */
     unsigned ring_files;        /* -b files:N, 0 = keep all */
+    /* Room on disk (--disk-limit, --min-free): when either is set, this
+     * run's oldest closed files are deleted to make room, also on ENOSPC. */
+    uint64_t disk_limit, min_free;
+    uint64_t closed_bytes;      /* bytes of this run's closed, undeleted files */
+    unsigned reclaim_next;      /* files[] below this are deleted */
+    volatile uint64_t files_reclaimed;
     struct rte_stack *free;
     struct run_state *run;
     volatile int rx_done;       /* all receive lcores finished */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -59,10 +60,14 @@ static void ring_push(struct writer *w, struct writer_stream *ws, int idx)
     if (ws->ring_count == ws->ring_n) {
         int old = ws->ring[ws->ring_head];
         struct file_record *fr = &w->files[old];
-        if (unlinkat(w->dirfd, fr->name, 0) == 0 || errno == ENOENT)
+        if (fr->deleted) {
+            /* already deleted to make room */
+        } else if (unlinkat(w->dirfd, fr->name, 0) == 0 || errno == ENOENT) {
             fr->deleted = true;
-        else
+            w->closed_bytes -= fr->bytes;
+        } else {
             lc_warn("ring buffer: cannot remove %s: %s", fr->name, strerror(errno));
+        }
         ws->ring[ws->ring_head] = idx;
         ws->ring_head = (ws->ring_head + 1) % ws->ring_n;
     } else {
@@ -87,7 +92,10 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         fr->ts_first = ws->ts_first;
         fr->ts_last = ws->ts_last;
         fr->error = rc;
+        if (rc == 0)
+            w->closed_bytes += fr->bytes;
     }
+    ws->disk_size = 0;
     ws->files++;
     __atomic_store_n(&w->files_closed, w->files_closed + 1, __ATOMIC_RELAXED);
     if (rc < 0)
@@ -136,6 +144,57 @@ static void count_lost(struct writer_stream *ws, const struct block *b, int idx)
             wcnt_add(ws, si, idx, b->nrec[si]);
 }
 
+/* Delete this run's oldest closed file (any stream) to make room.
+ * False when none is left. */
+static bool reclaim_oldest(struct writer *w)
+{
+    while (w->reclaim_next < w->nfiles) {
+        struct file_record *fr = &w->files[w->reclaim_next++];
+        if (fr->deleted || fr->error)
+            continue;
+        if (unlinkat(w->dirfd, fr->name, 0) < 0 && errno != ENOENT) {
+            lc_warn("making room: cannot remove %s: %s", fr->name, strerror(errno));
+            continue;
+        }
+        fr->deleted = fr->reclaimed = true;
+        w->closed_bytes -= fr->bytes;
+        __atomic_store_n(&w->files_reclaimed, w->files_reclaimed + 1, __ATOMIC_RELAXED);
+        if (w->files_reclaimed == 1)
+            lc_info("making room: deleting this run's oldest closed files (first: %s)", fr->name);
+        return true;
+    }
+    return false;
+}
+
+/* Before a write that grows the open file by grow bytes: delete oldest
+ * closed files until --disk-limit and --min-free hold. False (and the
+ * capture stops, 74) when they cannot. */
+static bool make_room(struct writer *w, struct writer_stream *ws, uint64_t grow)
+{
+    for (;;) {
+        const char *why = NULL;
+        if (w->disk_limit) {
+            uint64_t open_bytes = 0;
+            for (int i = 0; i < w->nstreams; i++)
+                open_bytes += w->ws[i].disk_size;
+            if (w->closed_bytes + open_bytes + grow > w->disk_limit)
+                why = "--disk-limit";
+        }
+        struct statvfs sv;
+        if (why == NULL && w->min_free && fstatvfs(w->dirfd, &sv) == 0 &&
+            (uint64_t)sv.f_bavail * sv.f_frsize < w->min_free + grow)
+            why = "--min-free";
+        if (why == NULL)
+            return true;
+        if (!reclaim_oldest(w)) {
+            fail(w, 74, "%s %s/%s: no closed file of this run is left to delete "
+                 "(files smaller than the limit are needed: see -b filesize) <- writer stream %d",
+                 why, w->tmpl.dir, ws->f.final, ws->rx->id);
+            return false;
+        }
+    }
+}
+
 static void handle_block(struct writer *w, struct writer_stream *ws, struct block *b)
 {
     if (b->flags & BLOCK_FILE_START) {
@@ -152,7 +211,19 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
         bool fell_back = false;
         if (padded > b->len)
             memset(b->data + b->len, 0, padded - b->len);
-        int rc = outfile_pwrite(&ws->f, b->data, padded, b->file_off, &fell_back);
+        uint64_t end = b->file_off + padded;
+        int rc = 0;
+        if ((w->disk_limit || w->min_free) &&
+            !make_room(w, ws, end > ws->disk_size ? end - ws->disk_size : 0))
+            rc = -ENOSPC;
+        if (rc == 0)
+            rc = outfile_pwrite(&ws->f, b->data, padded, b->file_off, &fell_back);
+        /* A full disk with a room policy: delete the oldest file, write again. */
+        while (rc == -ENOSPC && (w->disk_limit || w->min_free) && !w->run->fatal &&
+               reclaim_oldest(w))
+            rc = outfile_pwrite(&ws->f, b->data, padded, b->file_off, &fell_back);
+        if (rc == 0 && end > ws->disk_size)
+            ws->disk_size = end;
         if (fell_back && !w->warned_buffered) {
             w->warned_buffered = true;
             lc_warn("%s: direct write refused; writing buffered (same bytes)", w->tmpl.dir);

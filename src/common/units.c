@@ -25,6 +25,41 @@ int lc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+int lc_parse_size(const char *s, uint64_t *bytes)
+{
+    static const char units[] = "kmgt";
+    char num[32];
+    size_t n = 0;
+    uint64_t v;
+
+    if (s == NULL)
+        return -EINVAL;
+    while (isdigit((unsigned char)s[n]))
+        n++;
+    if (n == 0 || n >= sizeof(num))
+        return n == 0 ? -EINVAL : -ERANGE;
+    memcpy(num, s, n);
+    num[n] = '\0';
+    int rc = lc_parse_u64(num, 1, UINT64_MAX, &v);
+    if (rc < 0)
+        return rc;
+    const char *u = s + n;
+    unsigned shift = 0;
+    if (*u) {
+        const char *k = strchr(units, tolower((unsigned char)*u));
+        if (k == NULL)
+            return -EINVAL;
+        shift = 10u * (unsigned)(k - units + 1);
+        u++;
+        if (strcmp(u, "iB") != 0 && strcmp(u, "B") != 0 && strcmp(u, "") != 0)
+            return -EINVAL;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return -ERANGE;
+    *bytes = v << shift;
+    return 0;
+}
+
 int lc_parse_duration_ns(const char *s, uint64_t *ns)
 {
     uint64_t ip = 0, frac = 0, fscale = 1;

@@ -108,11 +108,16 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
         fprintf(out, "accounting: %lld packets unaccounted\n", (long long)un);
     /* Files: every kept file when few, else the first and last few; files
      * the ring buffer deleted are counted, not listed. */
-    unsigned kept = 0, deleted = 0;
-    for (unsigned i = 0; i < nfiles; i++)
+    unsigned kept = 0, deleted = 0, reclaimed = 0;
+    for (unsigned i = 0; i < nfiles; i++) {
         files[i].deleted ? deleted++ : kept++;
-    if (deleted)
-        fprintf(out, "%u files deleted by the ring buffer (-b files:N)\n", deleted);
+        reclaimed += files[i].reclaimed;
+    }
+    if (deleted > reclaimed)
+        fprintf(out, "%u files deleted by the ring buffer (-b files:N)\n", deleted - reclaimed);
+    if (reclaimed)
+        fprintf(out, "%u files deleted to make room (--disk-limit, --min-free, full disk)\n",
+                reclaimed);
     for (unsigned i = 0, k = 0; i < nfiles; i++) {
         const struct file_record *f = &files[i];
         if (f->deleted)
@@ -181,10 +186,10 @@ int st_json(const char *path, const struct st_snapshot *s, const char *reason, i
         lc_json_str(f, p);
         fprintf(f,
                 ", \"stream\": %d, \"records\": %llu, \"bytes\": %llu, \"first_ns\": %llu, "
-                "\"last_ns\": %llu, \"deleted\": %s, \"error\": %d}",
+                "\"last_ns\": %llu, \"deleted\": %s, \"deleted_for_room\": %s, \"error\": %d}",
                 fr->stream, (unsigned long long)fr->records, (unsigned long long)fr->bytes,
                 (unsigned long long)fr->ts_first, (unsigned long long)fr->ts_last,
-                fr->deleted ? "true" : "false", fr->error);
+                fr->deleted ? "true" : "false", fr->reclaimed ? "true" : "false", fr->error);
     }
     int64_t un = st_unaccounted(s->tq);
     fprintf(f, "\n  ],\n  \"identity\": {\"holds\": %s, \"received\": %llu, \"accounted\": %llu}\n}\n",

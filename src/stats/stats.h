@@ -47,7 +47,8 @@ struct file_record {
     uint64_t bytes;
     uint64_t ts_first, ts_last;
     int error;                  /* 0 or negative errno it ended with */
-    bool deleted;               /* removed by the files:N ring */
+    bool deleted;               /* removed by the files:N ring or to make room */
+    bool reclaimed;             /* removed to make room (--disk-limit, --min-free, full disk) */
 };
 
 /* Sum queues and ports into tq/tp. */

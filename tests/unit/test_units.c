@@ -19,6 +19,20 @@ int main(void)
     CHECK(lc_parse_u64("18446744073709551616", 0, UINT64_MAX, &v) == -ERANGE);
     CHECK(lc_parse_u64("18446744073709551615", 0, UINT64_MAX, &v) == 0 && v == UINT64_MAX);
 
+    CHECK(lc_parse_size("4096", &v) == 0 && v == 4096);
+    CHECK(lc_parse_size("500M", &v) == 0 && v == 500ULL << 20);
+    CHECK(lc_parse_size("2G", &v) == 0 && v == 2ULL << 30);
+    CHECK(lc_parse_size("2GiB", &v) == 0 && v == 2ULL << 30);
+    CHECK(lc_parse_size("3k", &v) == 0 && v == 3072);
+    CHECK(lc_parse_size("1T", &v) == 0 && v == 1ULL << 40);
+    CHECK(lc_parse_size("0", &v) == -ERANGE);
+    CHECK(lc_parse_size("", &v) == -EINVAL);
+    CHECK(lc_parse_size("M", &v) == -EINVAL);
+    CHECK(lc_parse_size("5X", &v) == -EINVAL);
+    CHECK(lc_parse_size("5Mx", &v) == -EINVAL);
+    CHECK(lc_parse_size("-5M", &v) == -EINVAL);
+    CHECK(lc_parse_size("1.5G", &v) == -EINVAL);
+    CHECK(lc_parse_size("99999999999T", &v) == -ERANGE);
     CHECK(lc_parse_duration_ns("1", &v) == 0 && v == 1000000000ULL);
     CHECK(lc_parse_duration_ns("0.5", &v) == 0 && v == 500000000ULL);
     CHECK(lc_parse_duration_ns("100ms", &v) == 0 && v == 100000000ULL);
