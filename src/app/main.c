@@ -512,12 +512,22 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    /* Opened now, while still root: -Z must not make it unwritable at exit. */
+    FILE *json_f = NULL;
+    if (c->stats_json && (json_f = fopen(c->stats_json, "w")) == NULL) {
+        lc_err("--stats-json '%s': cannot create: %s", c->stats_json, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
     if (c->user && (rc = drop_privileges(c->user, err, sizeof(err))) != 0) {
         lc_err("%s", err);
+        if (json_f)
+            fclose(json_f);
         return rc;
     }
     if (c->user && !c->count_only && faccessat(a->dirfd, ".", W_OK | X_OK, 0) != 0) {
         lc_err("-Z '%s': directory '%s' is not writable by that user", c->user, a->tmpl.dir);
+        if (json_f)
+            fclose(json_f);
         return EXIT_CANTCREAT;
     }
 
@@ -548,7 +558,7 @@ int main(int argc, char **argv)
         w->multi = a->nrx > 1;
         w->direct = true;
         w->sync = !c->no_sync;
-        w->mode = 0600;
+        w->mode = c->group_read ? 0640 : 0600;
         w->ring_files = (unsigned)c->ring_files;
         w->disk_limit = c->disk_limit;
         w->min_free = c->min_free;
@@ -660,8 +670,8 @@ int main(int argc, char **argv)
     }
     fin.forced = a->run.abort != 0;
     st_summary(stderr, &fin, reason, a->writer.files, a->writer.nfiles, a->tmpl.dir);
-    if (c->stats_json) {
-        rc = st_json(c->stats_json, &fin, reason, code, a->writer.files, a->writer.nfiles,
+    if (json_f) {
+        rc = st_json(json_f, &fin, reason, code, a->writer.files, a->writer.nfiles,
                      a->tmpl.dir);
         if (rc < 0) {
             lc_err("--stats-json '%s': cannot write: %s", c->stats_json, strerror(-rc));

@@ -44,6 +44,7 @@ static const struct option long_opts[] = {
     { "buffer-size", required_argument, NULL, 'B' },
     { "format", required_argument, NULL, 'F' },
     { "user", required_argument, NULL, 'Z' },
+    { "group-read", no_argument, NULL, 'g' },
     { "help", no_argument, NULL, 'h' },
     { "cores", required_argument, NULL, OPT_CORES },
     { "count-only", no_argument, NULL, OPT_COUNT_ONLY },
@@ -128,7 +129,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
 
     optind = 0;     /* glibc: full re-initialisation, so a second call starts clean */
     opterr = 0;
-    while ((o = getopt_long(argc, argv, ":i:w:s:c:a:b:q:B:F:Z:h", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, ":i:w:s:c:a:b:q:B:F:Z:gh", long_opts, NULL)) != -1) {
         switch (o) {
         case 'i':
             if (c->nifaces >= LC_MAX_IFACES)
@@ -172,6 +173,9 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
                 return bad(err, errlen, "-B '%s': buffer size must be a whole number of MiB from 16 to 1048576",
                            optarg);
             c->buffer_mib = v;
+            break;
+        case 'g':
+            c->group_read = true;
             break;
         case 'F':
             if (strcmp(optarg, "pcap") != 0)
@@ -311,7 +315,9 @@ void options_usage(FILE *out)
 "  --no-sync          do not fdatasync each file at close\n"
 "  --time-source SRC  auto (default: NIC receive timestamps when the port offers them,\n"
 "                     else the TSC, once per burst) or tsc\n"
-"  -Z USER            drop privileges to USER after DPDK initialisation\n"
+"  -Z USER            drop privileges to USER after DPDK initialisation (files are\n"
+"                     then owned by USER; the output directory must be writable by it)\n"
+"  -g                 files readable by the group (0640); default 0600, whatever the umask\n"
 "  --quiet            no start-up information lines\n"
 "  -h, --help         this text;  --version  the version\n"
 "  -- EAL-ARGS        expert: extra DPDK EAL arguments\n"

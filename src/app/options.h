@@ -46,6 +46,7 @@ struct config {
     uint64_t stats_interval_ns;     /* 0 = no live line */
     const char *stats_json;
     const char *user;               /* -Z */
+    bool group_read;                /* -g: files 0640 instead of 0600 */
     uint64_t buffer_mib;            /* -B: block pool */
     bool tsc_only;                  /* --time-source tsc */
     bool no_sync;                   /* --no-sync: skip fdatasync at close */

@@ -138,12 +138,9 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     fflush(out);
 }
 
-int st_json(const char *path, const struct st_snapshot *s, const char *reason, int exit_code,
+int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
             const struct file_record *files, unsigned nfiles, const char *dir)
 {
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return -errno;
     fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
     lc_json_str(f, reason);
     fprintf(f, ",\n  \"forced\": %s", s->forced ? "true" : "false");

@@ -1,0 +1,79 @@
+# Privileges and file safety: -Z drops to a user with no capabilities left
+# and every file (the first included) is that user's; modes 0600 / 0640 (-g)
+# whatever the umask; links planted at output names are never followed.
+# shellcheck shell=bash
+
+# -Z nobody into a directory nobody owns, umask 000: while it runs the
+# process is nobody with empty capability sets; every file, the first one
+# included, is owned by nobody, mode 0600; with -g, 0640
+register security_drop_user asan
+case_security_drop_user() {
+    local uid f st
+    uid=$(id -u nobody)
+    chown nobody "$W"
+    ( umask 000; lc_bg -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/z.pcap" -b filesize:2000 -Z nobody \
+        --stats-json "$T/s.json"; echo "$LC_PID" >"$T/pid"; wait "$LC_PID"; echo $? >"$T/rc" ) &
+    local sub=$!
+    local i
+    for i in $(seq 1 200); do [ -s "$T/pid" ] && [ -n "$(ls -A "$W")" ] && break; sleep 0.05; done
+    sleep 0.5
+    LC_PID=$(cat "$T/pid")
+    st=$(cat "/proc/$LC_PID/status" 2>/dev/null) || fail "linecap is not running"
+    echo "$st" | grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid" || fail "not running as nobody: $(echo "$st" | grep ^Uid)"
+    echo "$st" | grep -qE "^CapEff:\s+0+$" || fail "capabilities left: $(echo "$st" | grep ^CapEff)"
+    echo "$st" | grep -qE "^CapPrm:\s+0+$" || fail "permitted capabilities left: $(echo "$st" | grep ^CapPrm)"
+    kill -INT "$LC_PID"
+    wait "$sub"
+    [ "$(cat "$T/rc")" = 0 ] || fail "exit $(cat "$T/rc") after SIGINT"
+    no_partials
+    local n=0
+    for f in $(out_files); do
+        [ "$(stat -c '%u %a' "$f")" = "$uid 600" ] || fail "$(basename "$f"): owner/mode $(stat -c '%U %a' "$f"), expected nobody 600"
+        n=$((n + 1))
+    done
+    [ $n -ge 2 ] || fail "expected several rotated files, got $n"
+    [ "$(stat -c '%U' "$(out_files | head -1)")" = nobody ] || fail "the first file is not nobody's"
+
+    rm -rf "${W:?}"/*
+    ( umask 077; lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/g.pcap" -g -Z nobody -c 10 )
+    [ "$(stat -c '%U %a' "$W/g.pcap")" = "nobody 640" ] || fail "-g: $(stat -c '%U %a' "$W/g.pcap"), expected nobody 640"
+    ( umask 000; lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/r.pcap" -c 10 )
+    [ "$(stat -c '%a' "$W/r.pcap")" = 600 ] || fail "umask 000 as root: mode $(stat -c '%a' "$W/r.pcap"), expected 600"
+}
+
+# -Z into a directory the user cannot write: refused before capture (73),
+# one line naming the user and the directory, no file; an unknown user: 64
+register security_bad_user
+case_security_bad_user() {
+    chmod 755 "$W"
+    lc -i net_null0 -w "$W/x.pcap" -Z nobody
+    expect_rc 73 "-Z nobody, root-owned directory"
+    [ "$(wc -l <"$LC_ERR")" -le 2 ] && grep -q "not writable by that user" "$LC_ERR" || fail "message: $(cat "$LC_ERR")"
+    dir_empty "-Z into an unwritable directory"
+    lc -i net_null0 -w "$W/x.pcap" -Z no-such-user-lc
+    expect_rc 64 "-Z unknown user"
+    grep -q "no-such-user-lc" "$LC_ERR" || fail "the message does not name the user: $(cat "$LC_ERR")"
+    dir_empty "-Z unknown user"
+}
+
+# links planted at the output name or its partial name are never followed:
+# the capture refuses (73) and the link targets are untouched
+register security_links
+case_security_links() {
+    echo precious >"$T/target"
+    ln -s "$T/target" "$W/l.pcap"
+    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/l.pcap"
+    expect_rc 73 "a symlink at the output name"
+    [ "$(cat "$T/target")" = precious ] || fail "the link target was written"
+    rm -f "$W/l.pcap"
+    ln -s "$T/target" "$W/.p.pcap.partial"
+    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/p.pcap"
+    expect_rc 73 "a symlink at the partial name"
+    [ "$(cat "$T/target")" = precious ] || fail "the link target was written"
+    [ ! -e "$W/p.pcap" ] || fail "a file was created despite the planted link"
+    # a name with a directory part never escapes it: the -w directory is used as given
+    mkdir -p "$W/d"
+    lc -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/d/../d/n.pcap" -b filesize:1 -c 100
+    expect_rc 0 "-w with .. in the directory"
+    [ "$(ls "$W/d" | grep -c '^n_')" -ge 1 ] || fail "rotated files not in the -w directory: $(ls -R "$W")"
+}
