@@ -57,8 +57,22 @@ int va_gen_load(const char *path, struct va_gen *g, char *err, unsigned errcap)
         snprintf(err, errcap, "%s: no \"sent\" count (a whole number >= 0)", path);
         goto fail;
     }
-    if (get_u64(root, "stamped", &g->stamped) < 0 || g->stamped > g->sent)
-        g->stamped = g->sent;
+    /* linecap-gen numbers a frame when it builds it, before tx_burst: a
+     * frame the link refused consumed its number, so the numbers run over
+     * attempted = sent + failed, and attempted is what was offered. */
+    if (get_u64(root, "attempted", &g->attempted) < 0 && get_u64(tot, "attempted", &g->attempted) < 0)
+        g->attempted = g->sent;
+    if (get_u64(root, "failed", &g->failed) < 0 && get_u64(tot, "failed", &g->failed) < 0)
+        g->failed = g->attempted - (g->attempted >= g->sent ? g->sent : g->attempted);
+    if (g->attempted < g->sent || g->attempted - g->sent != g->failed) {
+        snprintf(err, errcap,
+                 "%s: \"attempted\" %llu != \"sent\" %llu + \"failed\" %llu (not linecap-gen's "
+                 "counts?)", path, (unsigned long long)g->attempted, (unsigned long long)g->sent,
+                 (unsigned long long)g->failed);
+        goto fail;
+    }
+    if (get_u64(root, "stamped", &g->stamped) < 0 || g->stamped > g->attempted)
+        g->stamped = g->attempted;
     fl = json_object_get(root, "flows");
     if (json_is_array(fl) && json_array_size(fl) > 0) {
         size_t n = json_array_size(fl);
@@ -154,6 +168,7 @@ int va_cap_load(const char *path, struct va_cap *c, char *err, unsigned errcap)
             goto fail;
         }
     get_u64(tot, "counted_only", &c->counted_only); /* newer linecap only */
+    get_u64(tot, "kernel_drops", &c->kernel_drops); /* newer linecap only */
     sr = json_object_get(root, "stop_reason");
     snprintf(c->stop_reason, sizeof(c->stop_reason), "%s",
              json_is_string(sr) ? json_string_value(sr) : "");
@@ -187,16 +202,18 @@ void va_compute(const struct vf_state *s, const struct va_gen *g, const struct v
     r->captured = (int64_t)s->t.records;
     if (g && g->have) {
         r->have_offered = 1;
-        r->offered = (int64_t)g->sent;
+        r->offered = (int64_t)g->attempted;
+        r->refused = (int64_t)g->failed;
         r->missing = r->offered - r->captured;
     }
     if (!c || !c->have) {
-        r->unexplained = r->missing;
+        r->unexplained = r->missing - r->refused;
         return;
     }
     r->nic_missed = (int64_t)c->nic_missed;
     r->nic_errors = (int64_t)c->nic_errors;
     r->mbuf_failures = (int64_t)c->mbuf_failures;
+    r->kernel_drops = (int64_t)c->kernel_drops;
     r->not_taken = (int64_t)c->nic_packets - (int64_t)c->received - (int64_t)c->after_limit;
     if (r->not_taken < 0)
         r->not_taken = 0; /* a device that does not count (reported as is by linecap) */
@@ -206,7 +223,7 @@ void va_compute(const struct vf_state *s, const struct va_gen *g, const struct v
     r->dropped_no_block = (int64_t)c->dropped_no_block;
     r->lost_disk = (int64_t)c->lost_disk;
     r->unwritten_abort = (int64_t)c->unwritten_abort;
-    r->counted = r->nic_missed + r->nic_errors + r->mbuf_failures + r->not_taken +
+    r->counted = r->nic_missed + r->nic_errors + r->mbuf_failures + r->kernel_drops + r->not_taken +
                  r->after_limit + r->filtered + r->counted_only + r->dropped_no_block +
                  r->lost_disk + r->unwritten_abort;
     r->identity_residual = (int64_t)c->received -
@@ -220,8 +237,10 @@ void va_compute(const struct vf_state *s, const struct va_gen *g, const struct v
     uint64_t delivered = c->nic_packets;
     if (delivered < c->received + c->after_limit)
         delivered = c->received + c->after_limit;
-    r->not_received = r->offered - (int64_t)(delivered + c->nic_missed + c->nic_errors +
-                                             c->mbuf_failures);
+    /* what reached the link: attempted - refused = the generator's sent */
+    r->not_received = r->offered - r->refused -
+                      (int64_t)(delivered + c->nic_missed + c->nic_errors + c->mbuf_failures +
+                                c->kernel_drops);
     /* Frames the port never saw are explained as still on the link when the
      * capture stopped only where the sequence numbers agree: they must be
      * the tail of their flows. Without stamps nothing can be checked. */
@@ -233,5 +252,5 @@ void va_compute(const struct vf_state *s, const struct va_gen *g, const struct v
                                             ? r->not_received
                                             : (int64_t)s->t.tail;
     }
-    r->unexplained = r->missing - r->counted - r->not_received_explained;
+    r->unexplained = r->missing - r->refused - r->counted - r->not_received_explained;
 }

@@ -16,7 +16,12 @@ struct va_genflow {
 struct va_gen {
     int have;
     uint64_t sent;            /* top-level "sent" */
-    uint64_t stamped;         /* optional "stamped": frames that carried a stamp, else sent */
+    /* optional "attempted" and "failed" (attempted = sent + failed): frames
+     * the link refused (tx_burst did not take them) were built and stamped
+     * first, so their sequence numbers are gaps on the wire. Without them
+     * attempted = sent and failed = 0. */
+    uint64_t attempted, failed;
+    uint64_t stamped;         /* optional "stamped": frames that carried a stamp, else attempted */
     struct va_genflow *flows; /* optional "flows": [{"src","dst","sport","dport","proto","sent"}] */
     uint32_t nflows;
 };
@@ -28,6 +33,7 @@ struct va_cap {
     uint64_t received, filtered, counted_only, dropped_no_block, after_limit;
     uint64_t written, lost_disk, unwritten_abort;
     uint64_t nic_packets, nic_missed, nic_errors, mbuf_failures;
+    uint64_t kernel_drops;    /* AF_PACKET socket ring full (optional key, newer linecap) */
     uint64_t files_listed, files_deleted;
     uint64_t kept_records;    /* records of the files not deleted by -b files:N */
 };
@@ -47,13 +53,14 @@ uint64_t va_gen_flow_sent(void *g, const struct vf_key *k);
  * negative value is itself an inconsistency. */
 struct va_result {
     int have_offered;
-    int64_t offered, captured, missing;
+    int64_t offered, captured, missing; /* offered: the generator's attempted */
+    int64_t refused;          /* the generator's failed: refused by the link, never on the wire */
     int64_t not_received;     /* sent but never counted by the port */
     int64_t not_received_explained; /* the part the sequence numbers show as a tail */
-    int64_t nic_missed, nic_errors, mbuf_failures;
+    int64_t nic_missed, nic_errors, mbuf_failures, kernel_drops;
     int64_t not_taken;        /* counted by the device, not taken by the receive loop */
     int64_t after_limit, filtered, counted_only, dropped_no_block, lost_disk, unwritten_abort;
-    int64_t counted;          /* the sum of the counted stages above */
+    int64_t counted;          /* the sum of the capture's counted stages above (not refused) */
     int64_t unexplained;
     int64_t identity_residual; /* received - (filtered + counted_only + written + drops) */
     int64_t written_vs_files;  /* kept_records - captured */

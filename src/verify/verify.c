@@ -81,8 +81,10 @@ static void usage(FILE *f)
 "\n"
 "  --json FILE          write the report as JSON to FILE ('-': stdout, and no\n"
 "                       human summary)\n"
-"  --gen-json FILE      linecap-gen's --json: \"sent\" is the offered load,\n"
-"                       \"stamped\" (if present) the frames numbered; an\n"
+"  --gen-json FILE      linecap-gen's --json: \"attempted\" (else \"sent\") is\n"
+"                       the offered load, \"failed\" the frames the link\n"
+"                       refused (numbered, never on the wire), \"stamped\"\n"
+"                       (if present) the frames numbered; an\n"
 "                       optional \"flows\" list of {src,dst,sport,dport,sent}\n"
 "                       gives each flow's count (missing tails per flow)\n"
 "  --capture-json FILE  linecap's --stats-json: explain each missing packet by\n"
@@ -350,6 +352,10 @@ static void write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
             fprintf(f, ", \"missing\": null");
         }
         fprintf(f, ",\n    \"stages\": {");
+        if (r->have_offered) {
+            ji(f, "refused_by_link", r->refused, 0);
+            fprintf(f, ", ");
+        }
         if (r->have_offered && c->have) {
             ji(f, "not_received", r->not_received, 0);
             ji(f, "not_received_explained", r->not_received_explained, 1);
@@ -358,6 +364,7 @@ static void write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
         ji(f, "nic_missed", r->nic_missed, 0);
         ji(f, "nic_errors", r->nic_errors, 1);
         ji(f, "mbuf_failures", r->mbuf_failures, 1);
+        ji(f, "kernel_drops", r->kernel_drops, 1);
         ji(f, "not_taken", r->not_taken, 1);
         ji(f, "after_limit", r->after_limit, 1);
         ji(f, "filtered", r->filtered, 1);
@@ -489,13 +496,15 @@ static void write_human(FILE *f, const struct vf_state *s, const struct vopts *o
     if (g->have || c->have) {
         fprintf(f, "accounting:\n");
         if (r->have_offered) {
-            fprintf(f, "  offered  %12" PRId64 "  (generator sent)\n", r->offered);
+            fprintf(f, "  offered  %12" PRId64 "  (generator attempted)\n", r->offered);
             fprintf(f, "  captured %12" PRId64 "  (records in the files)\n", r->captured);
             fprintf(f, "  missing  %12" PRId64 "\n", r->missing);
         } else {
             fprintf(f, "  captured %12" PRId64 "  (records in the files; no --gen-json: offered unknown)\n",
                     r->captured);
         }
+        if (r->have_offered)
+            stage(f, "refused by the link (generator tx failed)", r->refused);
         if (c->have) {
             if (r->have_offered)
                 stage(f, "not received by the port (on the link at stop)",
@@ -503,6 +512,7 @@ static void write_human(FILE *f, const struct vf_state *s, const struct vopts *o
             stage(f, "NIC missed (imissed)", r->nic_missed);
             stage(f, "NIC errors (ierrors)", r->nic_errors);
             stage(f, "mbuf allocation failures (rx_nombuf)", r->mbuf_failures);
+            stage(f, "kernel socket ring full (kernel_drops)", r->kernel_drops);
             stage(f, "left in the device queue", r->not_taken);
             stage(f, "after the -c/-a limit (after_limit)", r->after_limit);
             stage(f, "filtered", r->filtered);
@@ -549,10 +559,14 @@ static void judge(const struct vf_state *s, const struct va_gen *g, const struct
             problem(nt, "the files read hold %" PRId64 " records, the capture wrote %" PRIu64
                         " to the files it kept",
                     r->captured, c->kept_records);
-        if (inner > (uint64_t)r->counted)
+        if (inner > (uint64_t)(r->counted + r->refused))
             problem(nt, "%" PRIu64 " sequence numbers missing inside the flows, more than the %" PRId64
-                        " drops the capture counted",
-                    inner, r->counted);
+                        " drops the capture counted + the %" PRId64 " frames the link refused",
+                    inner, r->counted, r->refused);
+    } else if (g->have && inner > (uint64_t)r->refused) {
+        problem(nt, "%" PRIu64 " sequence numbers missing inside the flows, more than the %" PRId64
+                    " frames the link refused, and no --capture-json to explain the rest",
+                inner, r->refused);
     } else if (t->missing && !g->have) {
         problem(nt, "%" PRIu64 " sequence numbers missing and no --capture-json to explain them",
                 t->missing);
@@ -560,8 +574,9 @@ static void judge(const struct vf_state *s, const struct va_gen *g, const struct
     if (g->have) {
         if (r->unexplained)
             problem(nt, "%" PRId64 " packets unexplained: offered %" PRId64 " - captured %" PRId64
-                        " - counted drops %" PRId64 " - not received %" PRId64,
-                    r->unexplained, r->offered, r->captured, r->counted,
+                        " - refused by the link %" PRId64 " - counted drops %" PRId64
+                        " - not received %" PRId64,
+                    r->unexplained, r->offered, r->captured, r->refused, r->counted,
                     r->not_received_explained);
         if (c->have && r->not_received < 0)
             problem(nt, "the port counted %" PRId64 " more packets than the generator sent",

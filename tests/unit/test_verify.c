@@ -517,6 +517,44 @@ static void test_files(void)
     CHECK_EQ_U(run_verify("-q", "--json", js, "--gen-json", gj, "--capture-json", cj, pa, NULL), 0);
     CHECK_EQ_U(json_num(js, "sent"), 8);
     CHECK_EQ_U(json_num(js, "tail"), 3);
+    /* linecap-gen --no-retry: 12 attempted, the link refused 3 (numbers 5,
+     * 6 and 9 were consumed by frames tx_burst did not take), 9 sent; the
+     * port got 8 (8 records) and 1 (seq 11) was on the link at the stop.
+     * offered = attempted = captured 8 + refused 3 + not received 1 */
+    {
+        static const uint64_t r[] = {0, 1, 2, 3, 4, 7, 8, 10};
+        char *pr = path_of("refused.pcap"), *rj = path_of("rcap.json");
+        write_pcap(pr, r, 8, 1700000000000020000ULL);
+        write_text(gj, "{\"attempted\": 12, \"sent\": 9, \"failed\": 3, \"stamped\": 12, "
+                       "\"flows\": 1}");
+        write_text(rj, "{\"totals\": {\"received\": 8, \"filtered\": 0, \"dropped_no_block\": 0, "
+                       "\"after_limit\": 0, \"written\": 8, \"lost_disk\": 0, \"unwritten_abort\": 0, "
+                       "\"nic_packets\": 8, \"nic_missed\": 0, \"nic_errors\": 0, \"mbuf_failures\": 0}, "
+                       "\"files\": [{\"records\": 8}]}");
+        CHECK_EQ_U(run_verify("-q", "--json", js, "--gen-json", gj, "--capture-json", rj, pr, NULL), 0);
+        CHECK_EQ_U(json_num(js, "offered"), 12);
+        CHECK_EQ_U(json_num(js, "refused_by_link"), 3);
+        CHECK_EQ_U(json_num(js, "not_received"), 1);
+        CHECK_EQ_U(json_num(js, "tail"), 1);
+        CHECK_EQ_U(json_num(js, "unexplained"), 0);
+        /* the same frames with only 2 refused: one gap inside is unexplained */
+        write_text(gj, "{\"attempted\": 12, \"sent\": 10, \"failed\": 2, \"stamped\": 12}");
+        CHECK_EQ_U(run_verify("-q", "--json", js, "--gen-json", gj, "--capture-json", rj, pr, NULL), 1);
+        CHECK_EQ_U(json_num(js, "refused_by_link"), 2);
+        /* kernel drops (an AF_PACKET ring) explain what never reached the port */
+        write_text(gj, "{\"attempted\": 12, \"sent\": 10, \"failed\": 2, \"stamped\": 12}");
+        write_text(rj, "{\"totals\": {\"received\": 8, \"filtered\": 0, \"dropped_no_block\": 0, "
+                       "\"after_limit\": 0, \"written\": 8, \"lost_disk\": 0, \"unwritten_abort\": 0, "
+                       "\"nic_packets\": 8, \"nic_missed\": 0, \"nic_errors\": 0, \"mbuf_failures\": 0, "
+                       "\"kernel_drops\": 1}, \"files\": [{\"records\": 8}]}");
+        CHECK_EQ_U(run_verify("-q", "--json", js, "--gen-json", gj, "--capture-json", rj, pr, NULL), 0);
+        CHECK_EQ_U(json_num(js, "kernel_drops"), 1);
+        CHECK_EQ_U(json_num(js, "not_received"), 1);
+        CHECK_EQ_U(json_num(js, "unexplained"), 0);
+        /* counts that do not add up: 66 */
+        write_text(gj, "{\"attempted\": 12, \"sent\": 9, \"failed\": 2}");
+        CHECK_EQ_U(run_verify("-q", "--gen-json", gj, pr, NULL), 66);
+    }
     /* an internal gap (seq 9 of file b) no counter explains */
     write_text(cj, "{\"totals\": {\"received\": 11, \"filtered\": 0, \"dropped_no_block\": 0, "
                    "\"after_limit\": 0, \"written\": 11, \"lost_disk\": 0, \"unwritten_abort\": 0, "
