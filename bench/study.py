@@ -149,12 +149,15 @@ LINECAP_DROPS = ["nic_missed", "nic_errors", "mbuf_failures", "dropped_no_block"
 
 def linecap_part(j, engine):
     t = j["totals"]
+    # the AF_PACKET socket ring's drops linecap counts itself (kernel drops)
+    kd = t.get("kernel_drops", 0)
     left = max(0, t["nic_packets"] - t["received"] - t["after_limit"])
     d = {k: t[k] for k in LINECAP_DROPS}
     d["left_in_device"] = left
     captured = t["counted_only"] if engine == "linecap-count" else t["written"]
     return {"received": t["received"], "captured": captured, "written": t["written"],
             "engine_drops": sum(d.values()), "drops": d, "lc_identity": bool(j["identity"]["holds"]),
+            "lc_kernel_drops": kd,
             "stop_reason": j.get("stop_reason")}
 
 
@@ -177,11 +180,12 @@ def cmd_row(args):
         row["kernel_drops"] = row["softnet_drops"] = 0
     # a backlog drop shows in softnet_stat and in the veth's tx_dropped: once
     row["kernel_drops"] = max(row["kernel_drops"], row["softnet_drops"])
-    # af_packet socket-ring drops of linecap and testpmd on veth, read by
-    # bench/afp_drops.c when the socket closed (not reported by the PMD)
+    # af_packet socket-ring drops of testpmd on veth, read by
+    # bench/afp_drops.c when the socket closed (not reported by the PMD);
+    # linecap reports its own (kernel_drops, added below)
     afp = read(os.path.join(r, "afp")).split()
     row["afpacket_drops"] = int(afp[0]) if afp else None
-    if path == "veth" and engine in ("linecap", "linecap-count", "testpmd"):
+    if path == "veth" and engine == "testpmd":
         if afp:
             row["kernel_drops"] += row["afpacket_drops"]
         else:
@@ -200,6 +204,7 @@ def cmd_row(args):
                 row["received"] = parts[0]["received"] + parts[1]["received"]
                 row["captured"] = parts[0]["captured"] + parts[1]["captured"]
                 row["engine_drops"] = parts[0]["engine_drops"] + parts[1]["engine_drops"]
+                row["lc_kernel_drops"] = parts[0]["lc_kernel_drops"] + parts[1]["lc_kernel_drops"]
                 row["drops"] = {k: parts[0]["drops"][k] + parts[1]["drops"][k] for k in parts[0]["drops"]}
                 row["lc_identity"] = parts[0]["lc_identity"] and parts[1]["lc_identity"]
                 row["captured_each"] = [p["captured"] for p in parts]
@@ -211,6 +216,8 @@ def cmd_row(args):
             else:
                 row.update(linecap_part(j, engine))
             names = ["gen", "rx"]
+        row["afpacket_drops"] = row.get("lc_kernel_drops")
+        row["kernel_drops"] += row.get("lc_kernel_drops") or 0
     elif engine in ("testpmd", "dumpcap"):
         tp = parse_testpmd(read(os.path.join(r, "rx.log")))
         if tp["received"] is None:
@@ -442,7 +449,8 @@ def cmd_report(args):
     md.append("offered = captured + refused by the link + kernel drops + engine drops + unexplained. "
               "*Refused*: the generator's `failed` (the link's ring was full). *Kernel*: veth tx_dropped + "
               "rx_dropped + backlog drops, and for linecap and testpmd on veth the drops of their af_packet "
-              "socket's ring (read by bench/afp_drops.c; DPDK 22.11's net_af_packet does not report them). *Engine drops*: linecap's counters (nic_missed, mbuf_failures, dropped_no_block, "
+              "socket's ring (DPDK 22.11's net_af_packet does not report them: linecap reads them itself, "
+              "`kernel_drops`; for testpmd bench/afp_drops.c reads them). *Engine drops*: linecap's counters (nic_missed, mbuf_failures, dropped_no_block, "
               "lost_disk, ...), testpmd's RX-dropped/nombuf, dumpcap's dropped plus testpmd's, the socket drops "
               "tcpdump and netsniff-ng report. *Identity*: for linecap, unexplained = 0 and linecap's own "
               "received = written + drops, in every run. CPU: % of one CPU over the traffic window "

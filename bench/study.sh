@@ -224,8 +224,8 @@ cpu_sample() {   # LABEL FILE PID...
 # Kernel drops on the veth path: the sender's veth tx_dropped, the receiver's
 # rx_dropped and the per-CPU backlog drops (/proc/net/softnet_stat column 2).
 # Drops in an af_packet socket's ring are counted by the socket's owner only
-# (PACKET_STATISTICS): tcpdump and netsniff-ng report them; DPDK 22.11's
-# net_af_packet does not, so linecap and testpmd on veth run with
+# (PACKET_STATISTICS): tcpdump, netsniff-ng and linecap (kernel_drops) report
+# them; DPDK 22.11's net_af_packet does not, so testpmd on veth runs with
 # bench/afp_drops.c preloaded, which reads them when the socket is closed.
 kern_counters() {
     [ -n "$GEN_NS" ] || { echo "0 0 0"; return; }
@@ -302,8 +302,9 @@ run_one() {   # PATH TRAFFIC ENGINE REP
             --silent --bind-cpu 1 --notouch-irq)
         ready='Running' ;;
     esac
-    # the DPDK engines' af_packet socket drops (see kern_counters)
-    [ "$path" = veth ] && case $eng in linecap*|testpmd)
+    # testpmd's af_packet socket drops (see kern_counters); linecap counts
+    # its own (kernel_drops in its JSON)
+    [ "$path" = veth ] && case $eng in testpmd)
         rx=(env LD_PRELOAD="$DIR/afp_drops.so" LCS_AFP_DROPS="$r/afp" "${rx[@]}") ;; esac
     local k0 k1
     k0=$(kern_counters)

@@ -488,6 +488,13 @@ int main(int argc, char **argv)
             return EXIT_PORT;
         }
         struct port_info *pi = &a->ports[p];
+        if (port_kernel_sockets(pi, a->ports, p, err, sizeof(err)) < 0) {
+            lc_err("%s", err);
+            for (int q = 0; q <= p; q++)
+                port_shutdown(a->port_ids[q]);
+            rte_eal_cleanup();
+            return EXIT_PORT;
+        }
         char sc[64], ts[160];
         if (pi->nic_ts)
             snprintf(ts, sizeof(ts), "on (device clock %.6f MHz mapped to the system clock)",
@@ -505,6 +512,9 @@ int main(int argc, char **argv)
                 pi->nq > 1 ? (pi->rss ? " with RSS" : " WITHOUT RSS") : "",
                 pi->promisc ? "on" : "not supported", sc,
                 ts);
+        if (pi->nkfd)
+            lc_info("port %u %s: ring-full drops of its %d AF_PACKET socket%s counted as "
+                    "kernel_drops", pi->id, pi->name, pi->nkfd, pi->nkfd > 1 ? "s" : "");
     }
 
     if ((rc = build_streams(a, err, sizeof(err))) != 0) {

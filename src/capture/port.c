@@ -1,9 +1,13 @@
 #include "capture/port.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -45,10 +49,17 @@ int port_attach(const char *spec, int index, uint16_t *id, char *err, size_t err
                  spec);
         return -1;
     case 'k':
-        snprintf(devargs, sizeof(devargs), "net_af_packet_lc%d,iface=%s", index, spec);
+        snprintf(devargs, sizeof(devargs), "net_af_packet_lc%d,iface=%s,framecnt=%u", index, spec,
+                 PORT_AFP_FRAMECNT);
         break;
     case 'v':
-        snprintf(devargs, sizeof(devargs), "%s", spec);
+        /* net_af_packet without a ring size of the user's: linecap's larger
+         * default (an explicit framecnt= is kept as given) */
+        if ((strncmp(spec, "net_af_packet", 13) == 0 || strncmp(spec, "eth_af_packet", 13) == 0) &&
+            strstr(spec, "framecnt=") == NULL)
+            snprintf(devargs, sizeof(devargs), "%s,framecnt=%u", spec, PORT_AFP_FRAMECNT);
+        else
+            snprintf(devargs, sizeof(devargs), "%s", spec);
         break;
     default:
         snprintf(err, errlen,
@@ -245,15 +256,108 @@ int port_setup(uint16_t id, unsigned nq, unsigned nb_rxd, unsigned extra_mbufs, 
     return 0;
 }
 
+/* Add the statistics of pi's kernel sockets since the last read (reading
+ * resets them in the kernel). */
+static void kernel_stats_harvest(struct port_info *pi)
+{
+    for (int i = 0; i < pi->nkfd; i++) {
+        struct tpacket_stats ks;
+        socklen_t len = sizeof(ks);
+        memset(&ks, 0, sizeof(ks));
+        if (getsockopt(pi->kfd[i], SOL_PACKET, PACKET_STATISTICS, &ks, &len) == 0) {
+            pi->kdrops += ks.tp_drops;
+            pi->kpackets += ks.tp_packets;
+        }
+    }
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int port_kernel_sockets(struct port_info *pi, const struct port_info *earlier, int nearlier,
+                        char *err, size_t errlen)
+{
+    struct rte_eth_dev_info info;
+    pi->nkfd = 0;
+    if (strcmp(pi->driver, "net_af_packet") != 0)
+        return 0;
+    if (rte_eth_dev_info_get(pi->id, &info) != 0 || info.if_index == 0) {
+        snprintf(err, errlen, "port %u %s: cannot read the interface index of the device", pi->id,
+                 pi->name);
+        return -1;
+    }
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) {
+        snprintf(err, errlen, "port %u %s: cannot list /proc/self/fd to find its kernel sockets: %s",
+                 pi->id, pi->name, strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        struct stat st;
+        int dom = 0;
+        socklen_t len = sizeof(dom);
+        struct sockaddr_ll sll;
+        socklen_t slen = sizeof(sll);
+        if (*end != '\0' || fd < 0 || fd == dirfd(d) || fstat((int)fd, &st) != 0 ||
+            !S_ISSOCK(st.st_mode))
+            continue;
+        if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != AF_PACKET)
+            continue;
+        memset(&sll, 0, sizeof(sll));
+        if (getsockname((int)fd, (struct sockaddr *)&sll, &slen) != 0 ||
+            sll.sll_ifindex != (int)info.if_index)
+            continue;
+        bool claimed = false;
+        for (int p = 0; p < nearlier && !claimed; p++)
+            for (int k = 0; k < earlier[p].nkfd; k++)
+                claimed |= earlier[p].kfd[k] == (int)fd;
+        if (claimed)
+            continue;
+        if (pi->nkfd == PORT_MAX_KSOCK) {
+            closedir(d);
+            snprintf(err, errlen, "port %u %s: more than %d kernel sockets on interface index %u",
+                     pi->id, pi->name, PORT_MAX_KSOCK, info.if_index);
+            return -1;
+        }
+        pi->kfd[pi->nkfd++] = (int)fd;
+    }
+    closedir(d);
+    /* One socket per queue pair (max_rx_queues). Two ports on one interface:
+     * each takes that many, lowest descriptors first (the order the probes
+     * opened them); their sockets share the PMD's fanout group, so the
+     * attribution between the two ports is by that order, the sum exact. */
+    qsort(pi->kfd, (size_t)pi->nkfd, sizeof(pi->kfd[0]), cmp_int);
+    if (info.max_rx_queues > 0 && pi->nkfd > (int)info.max_rx_queues)
+        pi->nkfd = (int)info.max_rx_queues;
+    if (pi->nkfd == 0) {
+        snprintf(err, errlen, "port %u %s: no AF_PACKET socket bound to interface index %u found: "
+                 "its kernel drops could not be counted", pi->id, pi->name, info.if_index);
+        return -1;
+    }
+    /* counted from here, like the device counters reset at start */
+    kernel_stats_harvest(pi);
+    pi->kdrops = pi->kpackets = 0;
+    return pi->nkfd;
+}
+
 void port_read_stats(struct port_info *pi, uint64_t v[PC_MAX])
 {
     struct rte_eth_stats st;
     uint64_t r[PC_MAX];
+    kernel_stats_harvest(pi);
     if (rte_eth_stats_get(pi->id, &st) != 0) {
+        pi->stat_last[PC_kernel_drops] = pi->kdrops;
         for (int i = 0; i < PC_MAX; i++)
             v[i] = pi->stat_base[i] + pi->stat_last[i];
         return;
     }
+    r[PC_kernel_drops] = pi->kdrops;
     r[PC_nic_packets] = st.ipackets;
     r[PC_nic_bytes] = st.ibytes;
     r[PC_nic_missed] = st.imissed;

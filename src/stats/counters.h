@@ -5,7 +5,8 @@
  * The accounting identity, per queue, exact after a clean stop:
  *   received = filtered + counted_only + written + dropped_no_block + lost_disk
  *              + unwritten_abort
- * and per port:  NIC offered = NIC ipackets + imissed + ierrors + rx_nombuf. */
+ * and per port:  NIC offered = NIC ipackets + imissed + ierrors + rx_nombuf
+ *                             + kernel_drops (net_af_packet: the socket's ring). */
 #ifndef LC_COUNTERS_H
 #define LC_COUNTERS_H
 
@@ -35,7 +36,8 @@
     X(nic_bytes, "bytes the device delivered")                                         \
     X(nic_missed, "packets the device dropped: receive queue full (imissed)")          \
     X(nic_errors, "erroneous packets the device dropped (ierrors)")                    \
-    X(mbuf_failures, "mbuf allocation failures in the driver (rx_nombuf)")
+    X(mbuf_failures, "mbuf allocation failures in the driver (rx_nombuf)")             \
+    X(kernel_drops, "packets the kernel dropped: AF_PACKET socket ring full (net_af_packet)")
 
 #define LC_ENUM_ITEM(name, help) QC_##name,
 enum { LC_QUEUE_COUNTERS(LC_ENUM_ITEM) QC_MAX };

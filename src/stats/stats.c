@@ -40,7 +40,7 @@ void st_live_line(FILE *out, const struct st_snapshot *n, const struct st_snapsh
             n->elapsed_s, rate(n->tq[QC_received], p->tq[QC_received], dt) / 1e6,
             rate(n->tq[QC_received_bytes], p->tq[QC_received_bytes], dt) * 8 / 1e9,
             rate(n->tq[QC_written], p->tq[QC_written], dt) / 1e6,
-            (unsigned long long)(n->tp[PC_nic_missed] + n->tp[PC_nic_errors]),
+            (unsigned long long)(n->tp[PC_nic_missed] + n->tp[PC_nic_errors] + n->tp[PC_kernel_drops]),
             (unsigned long long)n->tp[PC_mbuf_failures],
             (unsigned long long)n->tq[QC_dropped_no_block],
             (unsigned long long)n->tq[QC_lost_disk], (unsigned long long)n->files,
@@ -96,10 +96,12 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
             "%llu packets dropped by linecap (%llu no free block, %llu disk, %llu forced exit)\n",
             (unsigned long long)drops, (unsigned long long)t[QC_dropped_no_block],
             (unsigned long long)t[QC_lost_disk], (unsigned long long)t[QC_unwritten_abort]);
-    fprintf(out, "%llu packets dropped by the device (%llu missed, %llu errors, %llu mbuf failures)\n",
-            (unsigned long long)(s->tp[PC_nic_missed] + s->tp[PC_nic_errors] + s->tp[PC_mbuf_failures]),
+    fprintf(out, "%llu packets dropped by the device (%llu missed, %llu errors, %llu mbuf failures, "
+                 "%llu kernel socket ring full)\n",
+            (unsigned long long)(s->tp[PC_nic_missed] + s->tp[PC_nic_errors] + s->tp[PC_mbuf_failures] +
+                                 s->tp[PC_kernel_drops]),
             (unsigned long long)s->tp[PC_nic_missed], (unsigned long long)s->tp[PC_nic_errors],
-            (unsigned long long)s->tp[PC_mbuf_failures]);
+            (unsigned long long)s->tp[PC_mbuf_failures], (unsigned long long)s->tp[PC_kernel_drops]);
     int64_t un = st_unaccounted(t);
     fprintf(out, "accounting: received %llu = filtered + counted + written + dropped: %s\n",
             (unsigned long long)t[QC_received],

@@ -244,7 +244,7 @@ def cmd_get(args):
 
 QKEYS = ["received", "received_bytes", "filtered", "counted_only", "dropped_no_block", "after_limit",
          "written", "written_bytes", "lost_disk", "unwritten_abort"]
-PKEYS = ["nic_packets", "nic_bytes", "nic_missed", "nic_errors", "mbuf_failures"]
+PKEYS = ["nic_packets", "nic_bytes", "nic_missed", "nic_errors", "mbuf_failures", "kernel_drops"]
 
 
 def identity_of(q, where):
