@@ -234,6 +234,7 @@ int gen_worker_main(void *arg)
                 if (now - dl > run->max_lag_ticks) {
                     q->t0 += now - dl - run->max_lag_ticks;
                     CNT_ADD(q, GQ_BEHIND, 1);
+                    CNT_ADD(q, GQ_FORGIVEN, now - dl - run->max_lag_ticks);
                 }
             }
             if (unlikely(q->first_tsc == 0))

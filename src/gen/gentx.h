@@ -28,7 +28,9 @@ struct gen_flow {
     uint64_t seq;
 } __rte_cache_aligned;
 
-enum gen_qc { GQ_ATTEMPTED, GQ_SENT, GQ_FAILED, GQ_BYTES, GQ_ALLOC_FAIL, GQ_BEHIND, GQ_STAMPED, GQ_MAX };
+/* GQ_FORGIVEN: TSC ticks of pacing backlog forgiven (beyond max_lag). */
+enum gen_qc { GQ_ATTEMPTED, GQ_SENT, GQ_FAILED, GQ_BYTES, GQ_ALLOC_FAIL, GQ_BEHIND, GQ_STAMPED,
+              GQ_FORGIVEN, GQ_MAX };
 
 /* Shared by all lcores; written by the main thread before launch, then
  * only stop (main) and budget (every lcore, atomically). */

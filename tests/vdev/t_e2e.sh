@@ -126,7 +126,7 @@ e2e_count_files() {
 
 # the linecap-side drops of the stats JSON (every counted way a received
 # frame does not reach a file, plus what the device counted)
-E2E_DROPS='t = d["totals"]; print(t["dropped_no_block"] + t["lost_disk"] + t["unwritten_abort"] + t["after_limit"] + t["filtered"] + t["counted_only"] + t["nic_missed"] + t["nic_errors"] + t["mbuf_failures"])'
+E2E_DROPS='t = d["totals"]; print(t["dropped_no_block"] + t["lost_disk"] + t["unwritten_abort"] + t["after_limit"] + t["filtered"] + t["counted_only"] + t["nic_missed"] + t["nic_errors"] + t["mbuf_failures"] + t["kernel_drops"])'
 e2e_drops() { "$PY" -c "import json,sys; d = json.load(open(sys.argv[1])); $E2E_DROPS" "$1"; }
 
 # verify_e2e ARGS...: `linecap verify` (VRC; human summary in $T/v.out)
@@ -339,6 +339,56 @@ case_e2e_drops_named() {
         fail "missing numbers per tshark differ from verify's: $(tr '\n' '|' <"$T/missing.cmp" | cut -c1-400)"
 }
 
+# ------------------------------------------------------- b2: refused by the link
+
+# linecap-gen --no-retry at its maximum rate over memif: frames the link's
+# ring refuses are freed and counted as failed, after they were numbered, so
+# their sequence numbers are gaps on the wire. 400000 frames of 64 B in 4
+# flows into linecap (stopped by SIGINT once the generator is done: it cannot
+# stop by count, the number sent is not known in advance). verify with both
+# JSON files: offered = attempted, the stage "refused by the link" = the
+# generator's failed, and offered = records + refused + linecap's counted
+# drops exactly, 0 unexplained, exit 0. Oracle: the numbers missing per
+# tshark's reading of the stamps = failed + counted drops.
+register e2e_noretry_refused
+case_e2e_noretry_refused() {
+    local n=400000 flows=4 r att sent failed drops i
+    e2e_gen_path
+    e2e_link en
+    e2e_gen_bg --size 64 --flows "$flows" -c "$n" --no-retry
+    lc_bg -i "$LINK_CAPTURE" -w "$W/nr.pcap" -B 256 -a duration:60 --stats-json "$T/s.json"
+    # the generator's JSON appears after its last frame (it then lingers)
+    i=0
+    while [ ! -s "$T/gen.json" ] && [ $i -lt 600 ] && lc_alive; do sleep 0.05; i=$((i + 1)); done
+    [ -s "$T/gen.json" ] || fail "linecap-gen wrote no JSON within 30 s: $(tail -3 "$T/gen.err" | tr '\n' '|')"
+    sleep 0.5
+    kill -INT "$LC_PID"
+    lc_wait_exit 10
+    e2e_expect_lc0 "capture of a --no-retry generator over memif"
+    e2e_gen_wait 20
+    "$LC_ROOT/scripts/links.sh" down "$E2E_LK" || fail "links.sh down $E2E_LK failed"
+    read -r att sent failed <<<"$(jget "$T/gen.json" '" ".join(str(d[k]) for k in ("attempted", "sent", "failed"))')"
+    log "  generator attempted $att sent $sent failed $failed"
+    [ "$att" = "$n" ] && [ $((sent + failed)) = "$n" ] || fail "generator attempted $att = sent $sent + failed $failed, expected $n"
+    [ "$failed" -gt 0 ] || fail "the link refused nothing at the generator's maximum rate (sent $sent): the case needs refused frames"
+    [ "$($LCHECK identity "$T/s.json")" = ok ] || fail "stats JSON: $($LCHECK identity "$T/s.json")"
+    pcap_valid_big "$W/nr.pcap"
+    drops=$(e2e_drops "$T/s.json")
+    log "  records $PV_COUNT, counted drops $drops"
+    [ $((PV_COUNT + drops)) = "$sent" ] || fail "sent $sent != records $PV_COUNT + counted drops $drops"
+    verify_e2e --json "$T/v.json" --ranges 1000000 --gen-json "$T/gen.json" --capture-json "$T/s.json" "$W/nr.pcap"
+    [ "$VRC" = 0 ] || fail "verify exit $VRC: $(grep -A3 '^result' "$T/v.out" | tr '\n' '|')"
+    grep -q "refused by the link (generator tx failed) *$failed\$" "$T/v.out" ||
+        fail "verify's summary names no refused stage of $failed: $(grep -A3 '^accounting' "$T/v.out" | tr '\n' '|')"
+    r=$(jget "$T/v.json" '[d["accounting"]["offered"], d["accounting"]["captured"], d["accounting"]["stages"]["refused_by_link"], d["accounting"]["counted"], d["accounting"]["unexplained"], d["seq"]["missing"], d["seq"]["duplicates"]]')
+    [ "$r" = "$n $PV_COUNT $failed $drops 0 $((failed + drops)) 0" ] ||
+        fail "verify offered/captured/refused/counted/unexplained/missing/duplicates: $r, expected $n $PV_COUNT $failed $drops 0 $((failed + drops)) 0"
+    e2e_missing_oracle $((n / flows)) "$W/nr.pcap"
+    log "  $(tr '\n' '|' <"$T/missing.cmp")"
+    [ "$(tail -1 "$T/missing.cmp")" = "total $((failed + drops)) ok" ] ||
+        fail "missing numbers per tshark differ from verify's or from failed + drops ($((failed + drops))): $(tr '\n' '|' <"$T/missing.cmp" | cut -c1-400)"
+}
+
 # ---------------------------------------------------------------- c: rate
 
 # for a failure message: other processes keeping a CPU busy (a rate needs
@@ -352,25 +402,57 @@ e2e_busy_others() {
 # Rate accuracy: 64 B frames in 4 flows at --pps 1m, exactly 10^7 of them
 # (10 s at the target; a count rather than --duration so that both sides
 # stop by count and the identity is exact), into linecap --count-only -c 10^7:
-# the generator's achieved rate (its JSON: sent / time from the common start
-# to the last burst) within +-1 % of 1 Mpps, its run 10 s +-1 %, and linecap
-# received = counted_only = generator sent = 10^7.
+# linecap received = counted_only = generator sent = 10^7, and the rate:
+# - always: never above 1 Mpps + 1 % (no contention makes a pacer faster);
+# - when the pacer never fell behind by more than its 250 ms catch-up window
+#   (pacing_behind 0): the generator's rate over the whole run (its JSON:
+#   sent / time from the common start to the last burst) 1 Mpps +-1 %, its
+#   run 10 s +-1 %;
+# - when it did (a busy machine took its CPU for longer: seen with other
+#   suites running, 3 stalls of ~0.5 s, 0.93 Mpps over the run; the backlog
+#   is forgiven and counted, not sent as one burst): at most 2 s forgiven,
+#   and the receiver's own per-second rates (linecap's live line; the first
+#   and last, partial, seconds left out) have a median of 1 Mpps +-1 %. A
+#   stall moves a few seconds; a wrong rate moves all of them, and fails.
 register e2e_rate_1mpps
 case_e2e_rate_1mpps() {
-    local n=10000000 r
+    local n=10000000 r rates med
     e2e_gen_path
     e2e_link er
+    # a ring of 16384 slots (the client sets it; memif's default is 1024, 1 ms
+    # at 1 Mpps): when the two sides' CPUs are shared with other busy
+    # processes, frames flow only while both run, and 1024 slots cut that to
+    # ~0.4 Mpps (seen: 0.37-0.57 Mpps for 5 s while tshark held a CPU);
+    # 16 ms of slots ride out the scheduler's slices
+    LINK_CAPTURE=$LINK_CAPTURE,rsize=14
     e2e_gen_bg --size 64 --flows 4 -c "$n" --pps 1m
-    lc -i "$LINK_CAPTURE" --count-only -c "$n" --stats-json "$T/s.json"
+    lc -i "$LINK_CAPTURE" --count-only -c "$n" --stats-json "$T/s.json" --stats-interval 1
     e2e_expect_lc0 "count-only over memif"
     e2e_gen_wait 20
     "$LC_ROOT/scripts/links.sh" down "$E2E_LK" || fail "links.sh down $E2E_LK failed"
     r=$(jget "$T/gen.json" '[d["attempted"], d["sent"], d["failed"], d["identity_holds"]]')
     [ "$r" = "$n $n 0 True" ] || fail "generator attempted/sent/failed/identity: $r, expected $n $n 0 True"
-    r=$(jget "$T/gen.json" '[d["mpps"], d["elapsed_s"], d["rate_error_pct"], d["pacing_behind"]]')
-    log "  generator mpps/elapsed/rate error %/pacing behind: $r"
-    [ "$(jget "$T/gen.json" 'abs(d["mpps"] - 1.0) <= 0.01 and abs(d["rate_error_pct"]) <= 1.0 and abs(d["elapsed_s"] - 10.0) <= 0.1')" = true ] ||
-        fail "rate off target: mpps/elapsed_s/rate_error_pct/pacing_behind $r, expected 1 Mpps +-1 % over 10 s +-1 %$(e2e_busy_others)"
+    r=$(jget "$T/gen.json" '[d["mpps"], d["elapsed_s"], d["rate_error_pct"], d["pacing_behind"], d["pacing_forgiven_s"], d["paced_elapsed_s"], d["rate_error_paced_pct"]]')
+    log "  generator mpps/elapsed/rate error %/pacing behind/forgiven s/paced elapsed/paced rate error %: $r"
+    [ "$(jget "$T/gen.json" 'd["mpps"] <= 1.01 and d["rate_error_paced_pct"] <= 1.0')" = true ] ||
+        fail "rate above target: mpps/elapsed_s/rate_error_pct/pacing_behind/forgiven_s/paced_elapsed_s/paced_error_pct $r, expected at most 1 Mpps + 1 %"
+    if [ "$(jget "$T/gen.json" 'd["pacing_behind"]')" = 0 ]; then
+        [ "$(jget "$T/gen.json" 'abs(d["mpps"] - 1.0) <= 0.01 and abs(d["rate_error_pct"]) <= 1.0 and abs(d["elapsed_s"] - 10.0) <= 0.1')" = true ] ||
+            fail "rate off target: mpps/elapsed_s/rate_error_pct/pacing_behind/forgiven_s/paced_elapsed_s/paced_error_pct $r, expected 1 Mpps +-1 % over 10 s +-1 %$(e2e_busy_others)"
+    else
+        # the receiver's own clock: linecap's rate in each second of the run
+        # (live line), the first and last (partial) seconds left out; the
+        # median is 1 Mpps +-1 % unless the pacing itself is off (a stall
+        # moves a few seconds, a wrong rate moves all of them)
+        rates=$(sed -n 's/^linecap: *[0-9.]*s rx *\([0-9.]*\) Mpps.*/\1/p' "$LC_ERR" | sed '1d;$d' | tr '\n' ' ')
+        med=$("$PY" -c 'import sys, statistics; v = [float(x) for x in sys.argv[1:]]; print(statistics.median(v) if len(v) >= 5 else -1)' $rates)
+        log "  receiver's per-second Mpps: $rates(median $med)"
+        [ "$(jget "$T/gen.json" 'd["pacing_forgiven_s"] <= 2.0')" = true ] ||
+            fail "the generator was off schedule too long to judge its rate: mpps/elapsed_s/rate_error_pct/pacing_behind/forgiven_s/paced_elapsed_s/paced_error_pct $r; receiver per second: $rates$(e2e_busy_others)"
+        "$PY" -c 'import sys; sys.exit(0 if abs(float(sys.argv[1]) - 1.0) <= 0.01 else 1)' "$med" ||
+            fail "rate off target: the receiver's median per-second rate $med Mpps (seconds: $rates), expected 1 Mpps +-1 %; generator mpps/elapsed_s/rate_error_pct/pacing_behind/forgiven_s/paced_elapsed_s/paced_error_pct $r$(e2e_busy_others)"
+        log "  note: the machine took the generator's CPU for > 250 ms $(jget "$T/gen.json" 'd["pacing_behind"]') times ($(jget "$T/gen.json" 'd["pacing_forgiven_s"]') s forgiven)$(e2e_busy_others); judged per second by the receiver"
+    fi
     [ "$(jget "$T/s.json" 'd["stop_reason"]')" = limit ] || fail "stop_reason $(jget "$T/s.json" 'd["stop_reason"]')"
     # (lcheck identity predates counted_only: the JSON's own identity block)
     r=$(jget "$T/s.json" '[d["identity"]["holds"], d["identity"]["received"], d["identity"]["accounted"]]')
