@@ -143,13 +143,15 @@ case_links_veth() {
 # missing numbers: missing = kernel_drops + counted drops, 0 unexplained.
 register veth_kernel_drops asan
 case_veth_kernel_drops() {
-    local gen n=200000 sent att failed kd drops vd0 vd1 vdrops r i
+    local gen n=200000 sent att failed kd drops vd0 vd1 vdrops r i rx0 rx1 tx0 tx1
     gen=$(dirname "$LINECAP")/linecap-gen
     [ -x "$gen" ] || gen=${LC_GEN:-}
     [ -x "$gen" ] || fail "no linecap-gen beside $LINECAP (set LC_GEN)"
     links_init lk
     link_up veth
     vd0=$(( $(ip netns exec "lc-$LK" cat "/sys/class/net/lc-$LK-b/statistics/tx_dropped") + $(cat "/sys/class/net/lc-$LK-a/statistics/rx_dropped") ))
+    tx0=$(ip netns exec "lc-$LK" cat "/sys/class/net/lc-$LK-b/statistics/tx_packets")
+    rx0=$(cat "/sys/class/net/lc-$LK-a/statistics/rx_packets")
     LC_COMMON=(--cores 0 -B 64 --stats-interval 0)
     lc_bg -i "net_af_packet0,iface=lc-$LK-a,framecnt=64" -w "$W/kd.pcap" -a duration:60 --stats-json "$T/s.json"
     wait_for_file "$W" 20 || fail "linecap did not open its output: $(head -c 300 "$LC_ERR")"
@@ -167,6 +169,8 @@ case_veth_kernel_drops() {
     expect_rc 0 "capture on a small af_packet ring"
     vd1=$(( $(ip netns exec "lc-$LK" cat "/sys/class/net/lc-$LK-b/statistics/tx_dropped") + $(cat "/sys/class/net/lc-$LK-a/statistics/rx_dropped") ))
     vdrops=$((vd1 - vd0))
+    tx1=$(ip netns exec "lc-$LK" cat "/sys/class/net/lc-$LK-b/statistics/tx_packets")
+    rx1=$(cat "/sys/class/net/lc-$LK-a/statistics/rx_packets")
     link_down
     read -r att sent failed <<<"$(jget "$T/gen.json" '" ".join(str(d[k]) for k in ("attempted", "sent", "failed"))')"
     [ "$att $sent $failed" = "$n $n 0" ] || fail "generator attempted/sent/failed $att $sent $failed, expected $n $n 0"
@@ -174,7 +178,12 @@ case_veth_kernel_drops() {
     pcap_valid_big "$W/kd.pcap"
     kd=$(jget "$T/s.json" 'd["totals"]["kernel_drops"]')
     drops=$("$PY" -c 'import json,sys; t = json.load(open(sys.argv[1]))["totals"]; print(sum(t[k] for k in ("kernel_drops", "nic_missed", "nic_errors", "mbuf_failures", "dropped_no_block", "lost_disk", "unwritten_abort", "after_limit", "filtered")))' "$T/s.json")
-    log "  sent $sent = records $PV_COUNT + counted drops $drops (kernel_drops $kd) + veth drops $vdrops ?"
+    log "  sent $sent = records $PV_COUNT + counted drops $drops (kernel_drops $kd) + veth drops $vdrops ? (veth: sender tx_packets $((tx1 - tx0)), receiver rx_packets $((rx1 - rx0)))"
+    # the kernel's own count of what lc-$LK-a received and offered the socket
+    [ $((rx1 - rx0)) = $((PV_COUNT + drops)) ] ||
+        fail "$LINK_KERNEL_IF received $((rx1 - rx0)) frames (kernel rx_packets) != records $PV_COUNT + counted drops $drops (kernel_drops $kd)"
+    [ $((tx1 - tx0)) = "$sent" ] ||
+        fail "the generator says it sent $sent, the sender's veth transmitted $((tx1 - tx0)) (tx_packets)"
     [ "$kd" -gt 0 ] || fail "no kernel drop with a 64-frame ring shared with the generator's CPU (records $PV_COUNT of $sent)"
     [ $((PV_COUNT + drops + vdrops)) = "$sent" ] ||
         fail "sent $sent != records $PV_COUNT + counted drops $drops (kernel_drops $kd) + veth drops $vdrops (difference $((sent - PV_COUNT - drops - vdrops)))"
