@@ -80,6 +80,14 @@ static void close_file(struct writer *w, struct writer_stream *ws)
 {
     if (!ws->open)
         return;
+    if (ws->rec_ok == 0) {
+        /* not even the file header was written (the first write failed):
+         * no file rather than an empty one under a final name */
+        outfile_discard(&ws->f);
+        ws->open = false;
+        ws->disk_size = 0;
+        return;
+    }
     ws->f.length = ws->rec_ok;
     int rc = outfile_close(&ws->f, w->sync);
     ws->open = false;

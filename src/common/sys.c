@@ -25,6 +25,10 @@ void lc_install_stop_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Past RLIMIT_FSIZE a write then fails with EFBIG, which the writer
+     * handles (the file ends at its last record, exit 74), instead of the
+     * default action killing the process with files left half-named. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 double lc_now_s(void)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 /* Incremented by SIGINT and SIGTERM once lc_install_stop_signals ran;
- * SIGPIPE is ignored. */
+ * SIGPIPE and SIGXFSZ are ignored. */
 extern volatile sig_atomic_t lc_signals;
 void lc_install_stop_signals(void);
 

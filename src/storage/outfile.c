@@ -102,6 +102,15 @@ int outfile_rename_noreplace(int dirfd, const char *from, const char *to)
     return 0;
 }
 
+void outfile_discard(struct outfile *f)
+{
+    if (f->fd < 0)
+        return;
+    close(f->fd);
+    f->fd = -1;
+    unlinkat(f->dirfd, f->partial, 0);
+}
+
 int outfile_close(struct outfile *f, bool sync)
 {
     int rc = 0;

@@ -38,6 +38,10 @@ int outfile_pwrite(struct outfile *f, const void *buf, size_t len, uint64_t off,
  * Returns 0 or a negative errno; the fd is closed in every case. */
 int outfile_close(struct outfile *f, bool sync);
 
+/* Close and remove the partial file: for a file of which not even the
+ * header reached the disk (a final name must always be a valid file). */
+void outfile_discard(struct outfile *f);
+
 /* Rename dirfd/from to dirfd/to, never replacing an existing name
  * (renameat2 RENAME_NOREPLACE; link+unlink where the filesystem lacks it).
  * Returns 0 or -errno (-EEXIST when `to` exists). */
