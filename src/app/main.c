@@ -344,6 +344,9 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
     ss->files = __atomic_load_n(&a->writer.files_closed, __ATOMIC_RELAXED);
     ss->blocks_total = a->pool.n;
     ss->blocks_free = a->free_ring ? rte_stack_count(a->free_ring) : 0;
+    for (int p = 0; p < a->nports; p++)
+        if (a->ports[p].mp)
+            ss->mbufs_in_use += rte_mempool_in_use_count(a->ports[p].mp);
     st_totals(ss);
 }
 

@@ -36,7 +36,8 @@ void st_live_line(FILE *out, const struct st_snapshot *n, const struct st_snapsh
     double dt = n->elapsed_s - p->elapsed_s;
     fprintf(out,
             "linecap: %6.1fs rx %7.3f Mpps %6.2f Gb/s  written %7.3f Mpps  "
-            "drops: nic %llu nombuf %llu block %llu disk %llu  files %llu  free blocks %u/%u\n",
+            "drops: nic %llu nombuf %llu block %llu disk %llu  files %llu  free blocks %u/%u  "
+            "mbufs in use %u\n",
             n->elapsed_s, rate(n->tq[QC_received], p->tq[QC_received], dt) / 1e6,
             rate(n->tq[QC_received_bytes], p->tq[QC_received_bytes], dt) * 8 / 1e9,
             rate(n->tq[QC_written], p->tq[QC_written], dt) / 1e6,
@@ -44,7 +45,7 @@ void st_live_line(FILE *out, const struct st_snapshot *n, const struct st_snapsh
             (unsigned long long)n->tp[PC_mbuf_failures],
             (unsigned long long)n->tq[QC_dropped_no_block],
             (unsigned long long)n->tq[QC_lost_disk], (unsigned long long)n->files,
-            n->blocks_free, n->blocks_total);
+            n->blocks_free, n->blocks_total, n->mbufs_in_use);
     fflush(out);
 }
 

@@ -36,6 +36,7 @@ struct st_snapshot {
     uint64_t tp[PC_MAX];        /* port counters summed */
     uint64_t files;
     unsigned blocks_free, blocks_total;
+    unsigned mbufs_in_use;      /* summed over the ports' pools (live line) */
     bool forced;                /* a second signal ended the drain early */
 };
 
