@@ -658,11 +658,13 @@ int main(int argc, char **argv)
         memcpy(port_v[p], fin.ports[p].v, sizeof(port_v[p]));
     if (writer_running) {
         __atomic_store_n(&a->writer.rx_done, 1, __ATOMIC_RELEASE);
+        writer_kick(&a->run);
         for (;;) {
             if (pthread_tryjoin_np(wt, NULL) == 0)
                 break;
             if (lc_signals > seen && !a->run.abort) {
                 a->run.abort = 1;
+                writer_kick(&a->run);
                 lc_warn("forced exit: queued blocks are not written (counted as unwritten_abort)");
             }
             struct timespec nap = { 0, 2000000 };

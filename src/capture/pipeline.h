@@ -46,7 +46,14 @@ struct run_state {
     volatile int autostop;      /* a -c/-a limit stopped the capture */
     volatile int fatal;         /* exit code of a fatal writer error, 0 if none */
     char fatal_msg[512];
+    /* The writer sleeps on a futex when every ring is empty; a receive
+     * lcore that hands off a block wakes it only when it sleeps. */
+    uint32_t writer_wake;       /* futex word: bumped by each wake */
+    int writer_sleeping;        /* 1 while the writer is (about to be) asleep */
 };
+
+/* Wake the writer if it sleeps (after a handoff or at stop). */
+void writer_kick(struct run_state *r);
 
 struct rx_stream {
     /* Read-only after start. */

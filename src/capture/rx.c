@@ -77,6 +77,7 @@ static void handoff(struct rx_stream *s, struct block *b, uint32_t len, uint64_t
     /* The ring holds every block of the pool: it cannot be full. */
     rte_ring_sp_enqueue(s->full, b);
     s->last_handoff_tsc = tsc;
+    writer_kick(s->run);
 }
 
 /* End the open file: its last block goes out marked FILE_END. If the last
@@ -462,5 +463,6 @@ int rx_stream_main(void *arg)
         s->spare = NULL;
     }
     __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+    writer_kick(s->run);
     return 0;
 }

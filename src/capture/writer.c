@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 #include <sys/statvfs.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -265,10 +267,50 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
                                                  * just written, so a few blocks circulate */
 }
 
+static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
+}
+
+void writer_kick(struct run_state *r)
+{
+    /* Pairs with the writer's fence between announcing its sleep and
+     * looking at the rings a last time: either it sees the block, or we
+     * see it asleep. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&r->writer_sleeping, __ATOMIC_RELAXED)) {
+        __atomic_add_fetch(&r->writer_wake, 1, __ATOMIC_RELEASE);
+        futex(&r->writer_wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+    }
+}
+
+static bool rings_empty(struct writer *w)
+{
+    for (int i = 0; i < w->nstreams; i++)
+        if (rte_ring_count(w->ws[i].rx->full) != 0)
+            return false;
+    return true;
+}
+
+/* Nothing to do: sleep until a receive lcore hands off a block (or 100 ms
+ * pass, for rx_done and anything else that did not kick). No polling, so
+ * the writer's CPU -- shared with the generator or other work on small
+ * machines -- is not woken tens of thousands of times a second. */
+static void writer_sleep(struct writer *w)
+{
+    struct run_state *r = w->run;
+    const struct timespec tmo = { 0, 100000000 };
+    uint32_t seen = __atomic_load_n(&r->writer_wake, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&r->writer_sleeping, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (rings_empty(w) && !__atomic_load_n(&w->rx_done, __ATOMIC_ACQUIRE))
+        futex(&r->writer_wake, FUTEX_WAIT_PRIVATE, seen, &tmo);
+    __atomic_store_n(&r->writer_sleeping, 0, __ATOMIC_RELAXED);
+}
+
 void *writer_main(void *arg)
 {
     struct writer *w = arg;
-    const struct timespec nap = { 0, 50000 };   /* 50 us when every ring is empty */
 
     for (;;) {
         bool any = false;
@@ -285,7 +327,7 @@ void *writer_main(void *arg)
         if (!any) {
             if (rx_done)
                 break;
-            nanosleep(&nap, NULL);
+            writer_sleep(w);
         }
     }
     for (int i = 0; i < w->nstreams; i++)
