@@ -30,6 +30,11 @@ case_recover_sigkill() {
         mapfile -t files < <(out_files)
         for f in "${files[@]}"; do pcap_valid_big "$f"; done
         ls -A "$W" | grep -q '\.partial$' || fail "trial $trial: no partial file after SIGKILL: $(ls -A "$W" | tr '\n' ' ')"
+        # the partial file reads (libpcap) at least up to its last complete record
+        local p pread=0
+        for p in "$W"/.*.partial; do
+            pread=$((pread + $(tcpdump -r "$p" -nn 2>/dev/null | wc -l)))
+        done
         out=$("$LINECAP" recover "$W" 2>&1)
         rc=$?
         log "recover: $out"
@@ -37,6 +42,9 @@ case_recover_sigkill() {
         no_partials
         echo "$out" | tail -1 | grep -qE "^linecap recover: [1-9][0-9]* recovered" ||
             fail "trial $trial: recover reported '$(echo "$out" | tail -1)'"
+        local kept
+        kept=$(echo "$out" | grep -o 'kept [0-9]* records' | grep -o '[0-9]*' | paste -sd+ | bc)
+        [ "$pread" -ge "${kept:-0}" ] || fail "trial $trial: tcpdump read $pread records of the partial file, recover kept $kept"
         mapfile -t files < <(out_files)
         sum=0
         for f in "${files[@]}"; do
