@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/sys.h"
 #include "app/recover_cmd.h"
+#include "filter/filter.h"
 #include "verify/verify.h"
 #include "stats/stats.h"
 
@@ -42,6 +43,10 @@ struct app {
     struct port_info ports[LC_MAX_IFACES];
     int nports;
     struct lc_clock clock;
+    struct bpf_program fprog;       /* the filter compiled by libpcap (before EAL) */
+    bool has_fprog;
+    struct lc_filter filter;        /* loaded (after EAL) */
+    bool has_filter;
     struct block_pool pool;
     struct rte_stack *free_ring;
     struct rx_stream *streams;
@@ -173,6 +178,8 @@ static int start_eal(struct app *a, const char *argv0)
     ARG("--no-telemetry");
     ARG("--log-level=lib.eal:error");
     ARG("--log-level=pmd.*:warning");
+    /* rte_bpf_convert logs a refused program; linecap's start line says it */
+    ARG("--log-level=lib.bpf:critical");
     for (int i = 0; i < a->cfg.nifaces; i++) {
         int k = lc_port_spec_kind(a->cfg.ifaces[i]);
         if (k == 'p') {
@@ -266,6 +273,7 @@ static int build_streams(struct app *a, char *err, size_t errlen)
         s->snaplen = c->snaplen;
         s->bsize = a->pool.bsize;
         s->count_only = c->count_only;
+        s->filter = a->has_filter ? &a->filter : NULL;
         s->fmt = format_by_name(c->format);
         s->finfo.snaplen = c->snaplen;
         s->finfo.linktype = 1;
@@ -341,6 +349,8 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
         if (ss->ports[p].v[PC_nic_packets] < took)
             ss->ports[p].v[PC_nic_packets] = took;
     }
+    ss->filter = a->has_filter ? a->cfg.filter : NULL;
+    ss->filter_engine = a->has_filter ? filter_engine_name(&a->filter) : NULL;
     ss->files = __atomic_load_n(&a->writer.files_closed, __ATOMIC_RELAXED);
     ss->blocks_total = a->pool.n;
     ss->blocks_free = a->free_ring ? rte_stack_count(a->free_ring) : 0;
@@ -408,10 +418,47 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    /* The filter is compiled before DPDK starts: libpcap needs no EAL, and a
+     * bad expression leaves nothing behind and no EAL noise. */
+    if (c->filter) {
+        if (filter_compile(c->filter, c->snaplen, &a->fprog, err, sizeof(err)) < 0) {
+            lc_err("-f '%s': invalid capture filter: %s", c->filter, err);
+            return EXIT_FILTER;
+        }
+        a->has_fprog = true;
+    }
     if (start_eal(a, argv[0]) < 0) {
+        if (a->has_fprog)
+            pcap_freecode(&a->fprog);
         lc_err("DPDK EAL initialisation failed: %s (see the EAL message above)",
                rte_strerror(rte_errno));
         return EXIT_UNAVAILABLE;
+    }
+
+    /* The filter program is converted (in the DPDK heap) and loaded before
+     * any port is touched. */
+    if (a->has_fprog) {
+        rc = filter_load(&a->filter, &a->fprog, c->no_jit ? FILTER_INTERP : FILTER_JIT, err,
+                         sizeof(err));
+        pcap_freecode(&a->fprog);
+        a->has_fprog = false;
+        if (rc < 0) {
+            lc_err("-f '%s': cannot load the capture filter: %s", c->filter, err);
+            rte_eal_cleanup();
+            return EXIT_FILTER;
+        }
+        a->has_filter = true;
+        struct lc_filter *f = &a->filter;
+        char how[320];
+        if (f->engine == FILTER_CLASSIC)
+            snprintf(how, sizeof(how), "libpcap's classic BPF interpreter (%u instructions): %s",
+                     f->cbpf_insns, f->note);
+        else
+            snprintf(how, sizeof(how), "%s%s%s (%u classic -> %u eBPF instructions; repaired "
+                     "%u indirect loads, %u jset)", filter_engine_name(f),
+                     f->engine == FILTER_JIT ? "" : ": ", f->engine == FILTER_JIT ? "" : f->note,
+                     f->cbpf_insns, f->ebpf_insns, f->fixed_ldind, f->fixed_jset);
+        lc_info("filter '%s': %s", c->filter, how);
     }
 
     /* Ports: resolve every -i before anything is configured. */
@@ -694,6 +741,8 @@ int main(int argc, char **argv)
                 code = EXIT_CANTCREAT;
         }
     }
+    if (a->has_filter)
+        filter_free(&a->filter);
     rte_eal_cleanup();
     return code;
 }

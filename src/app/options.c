@@ -31,6 +31,7 @@ enum {
     OPT_TIME_SOURCE,
     OPT_DISK_LIMIT,
     OPT_MIN_FREE,
+    OPT_NO_JIT,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +57,8 @@ static const struct option long_opts[] = {
     { "time-source", required_argument, NULL, OPT_TIME_SOURCE },
     { "disk-limit", required_argument, NULL, OPT_DISK_LIMIT },
     { "min-free", required_argument, NULL, OPT_MIN_FREE },
+    { "filter", required_argument, NULL, 'f' },
+    { "no-jit", no_argument, NULL, OPT_NO_JIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -118,6 +121,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
 {
     uint64_t v;
     int o;
+    size_t wlen = 0;            /* bytes in c->filter_words */
 
     memset(c, 0, sizeof(*c));
     c->snaplen = LC_MAX_SNAPLEN;
@@ -127,10 +131,36 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     c->buffer_mib = 2048;
     err[0] = '\0';
 
-    optind = 0;     /* glibc: full re-initialisation, so a second call starts clean */
+    /* "-": words that are not options come back in order as o == 1 (the
+     * filter, as tcpdump takes it); "--" still ends the scan. optind 0 makes
+     * glibc re-read that mode on every call. */
+    optind = 0;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, ":i:w:s:c:a:b:q:B:F:Z:gh", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "-:i:w:s:c:a:b:q:B:F:Z:f:gh", long_opts, NULL)) != -1) {
         switch (o) {
+        case 1: {
+            size_t k = strlen(optarg);
+            if (wlen + k + 2 > sizeof(c->filter_words))
+                return bad(err, errlen, "the filter words are longer than %d bytes at '%.40s'",
+                           LC_MAX_FILTER - 1, optarg);
+            if (wlen)
+                c->filter_words[wlen++] = ' ';
+            memcpy(c->filter_words + wlen, optarg, k + 1);
+            wlen += k;
+            break;
+        }
+        case 'f':
+            if (c->filter)
+                return bad(err, errlen, "-f '%s': only one -f is allowed (already '%s')", optarg,
+                           c->filter);
+            if (optarg[strspn(optarg, " \t\n")] == '\0')
+                return bad(err, errlen, "-f '%s': expected a capture filter expression "
+                           "(libpcap syntax, e.g. 'udp port 53')", optarg);
+            c->filter = optarg;
+            break;
+        case OPT_NO_JIT:
+            c->no_jit = true;
+            break;
         case 'i':
             if (c->nifaces >= LC_MAX_IFACES)
                 return bad(err, errlen, "-i '%s': at most %d interfaces", optarg, LC_MAX_IFACES);
@@ -250,10 +280,13 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             return bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
         }
     }
+    if (wlen) {
+        if (c->filter)
+            return bad(err, errlen, "'%s': a filter is given both with -f and as words; "
+                       "give one (EAL arguments go after --)", c->filter_words);
+        c->filter = c->filter_words;
+    }
     /* Everything after "--" goes to the DPDK EAL, for experts. */
-    bool after_dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
-    if (optind < argc && !after_dashdash)
-        return bad(err, errlen, "'%s': unexpected argument (EAL arguments go after --)", argv[optind]);
     for (int i = optind; i < argc; i++) {
         if (c->n_eal_args >= LC_MAX_EAL_ARGS)
             return bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], LC_MAX_EAL_ARGS);
@@ -277,6 +310,8 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         return bad(err, errlen, "%s needs a rotation condition (-b duration:S, filesize:KB or "
                    "packets:N): room is made by deleting this run's oldest closed files",
                    c->disk_limit ? "--disk-limit" : "--min-free");
+    if (c->no_jit && c->filter == NULL)
+        return bad(err, errlen, "--no-jit applies to a capture filter: give -f EXPR");
     if (c->ring_files && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
         return bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
                    (unsigned long long)c->ring_files);
@@ -286,8 +321,8 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
 void options_usage(FILE *out)
 {
     fprintf(out,
-"Usage: linecap -i PORT [-i PORT ...] -w FILE [options] [-- EAL-ARGS]\n"
-"       linecap -i PORT --count-only [options]\n"
+"Usage: linecap -i PORT [-i PORT ...] -w FILE [options] [FILTER] [-- EAL-ARGS]\n"
+"       linecap -i PORT --count-only [options] [FILTER]\n"
 "\n"
 "Capture from DPDK ports to pcap files (nanosecond timestamps) at line rate.\n"
 "\n"
@@ -302,6 +337,10 @@ void options_usage(FILE *out)
 "  -a COND            autostop: duration:S | filesize:KB | packets:N | files:N\n"
 "  -b COND            rotate:   duration:S | filesize:KB | packets:N; files:N keeps the newest N\n"
 "                     (KB = 1000 bytes; rotation by time happens even with no traffic)\n"
+"  -f FILTER          capture filter in libpcap (tcpdump) syntax, e.g. 'udp port 53';\n"
+"                     or give it as the last words, as tcpdump does. Packets it rejects\n"
+"                     are freed and counted as filtered (not drops); -c counts matches\n"
+"  --no-jit           run the filter in DPDK's BPF interpreter, not its JIT\n"
 "  -q QUEUES          receive queues per port (RSS), default 1\n"
 "  --cores LIST       receive cores, one stream each (default: the last CPU); the writer\n"
 "                     and main thread use the first CPU not in LIST\n"

@@ -22,6 +22,7 @@ enum {
 #define LC_MAX_CORES 64
 #define LC_MAX_EAL_ARGS 64
 #define LC_MAX_SNAPLEN 262144
+#define LC_MAX_FILTER 8192          /* bytes of a filter given as trailing words */
 
 struct config {
     const char *ifaces[LC_MAX_IFACES];
@@ -51,9 +52,12 @@ struct config {
     bool tsc_only;                  /* --time-source tsc */
     bool no_sync;                   /* --no-sync: skip fdatasync at close */
     bool quiet;                     /* --quiet: no informational lines */
+    const char *filter;             /* -f EXPR or the trailing words; NULL: none */
+    bool no_jit;                    /* --no-jit: run the filter interpreted */
     const char *eal_args[LC_MAX_EAL_ARGS];
     int n_eal_args;
     bool help, version;
+    char filter_words[LC_MAX_FILTER];   /* storage when the filter is trailing words */
 };
 
 /* Fill cfg from argv. Returns 0, or an exit code with one line (no

@@ -15,6 +15,7 @@
 
 #include "capture/block.h"
 #include "common/tsclock.h"
+#include "filter/filter.h"
 #include "format/format.h"
 #include "stats/counters.h"
 #include "stats/stats.h"
@@ -64,6 +65,7 @@ struct rx_stream {
     uint32_t snaplen;
     uint32_t bsize;             /* block size of the pool */
     bool count_only;
+    const struct lc_filter *filter;     /* NULL: keep every packet */
     const struct format_ops *fmt;
     struct format_info finfo;
     struct rot_policy rot;

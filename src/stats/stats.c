@@ -92,7 +92,11 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     fprintf(out, "%llu packets written (%llu bytes) in %llu files\n",
             (unsigned long long)t[QC_written], (unsigned long long)t[QC_written_bytes],
             (unsigned long long)s->files);
-    fprintf(out, "%llu packets filtered\n", (unsigned long long)t[QC_filtered]);
+    if (s->filter)
+        fprintf(out, "%llu packets filtered out by '%s' (%s)\n", (unsigned long long)t[QC_filtered],
+                s->filter, s->filter_engine ? s->filter_engine : "");
+    else
+        fprintf(out, "%llu packets filtered\n", (unsigned long long)t[QC_filtered]);
     fprintf(out,
             "%llu packets dropped by linecap (%llu no free block, %llu disk, %llu forced exit)\n",
             (unsigned long long)drops, (unsigned long long)t[QC_dropped_no_block],
@@ -147,6 +151,16 @@ int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_c
     fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
     lc_json_str(f, reason);
     fprintf(f, ",\n  \"forced\": %s", s->forced ? "true" : "false");
+    fprintf(f, ",\n  \"filter\": ");
+    if (s->filter) {
+        fprintf(f, "{\"expression\": ");
+        lc_json_str(f, s->filter);
+        fprintf(f, ", \"engine\": ");
+        lc_json_str(f, s->filter_engine ? s->filter_engine : "");
+        fputc('}', f);
+    } else {
+        fprintf(f, "null");
+    }
     fprintf(f, ",\n  \"exit_code\": %d,\n  \"elapsed_s\": %.6f,\n  \"ports\": [", exit_code,
             s->elapsed_s);
     for (int p = 0; p < s->nports; p++) {

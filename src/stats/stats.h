@@ -38,6 +38,8 @@ struct st_snapshot {
     unsigned blocks_free, blocks_total;
     unsigned mbufs_in_use;      /* summed over the ports' pools (live line) */
     bool forced;                /* a second signal ended the drain early */
+    const char *filter;         /* the capture filter expression, NULL: none */
+    const char *filter_engine;  /* "JIT" or "interpreter" */
 };
 
 /* What the writer reports about each closed file. */

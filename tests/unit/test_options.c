@@ -76,9 +76,29 @@ int main(void)
     BAD("'1'", 6, "-i", "x", "-w", "y", "-B", "1");
     BAD("'pcapx'", 6, "-i", "x", "-w", "y", "-F", "pcapx");
     BAD("'y'", 5, "-i", "x", "-w", "y", "--count-only");
-    BAD("stray", 5, "-i", "x", "-w", "y", "stray");
     BAD("'z'", 6, "-i", "x", "-w", "y", "-w", "z");
     BAD("'2x'", 6, "-i", "x", "-w", "y", "--stats-interval", "2x");
     BAD("'nic'", 6, "-i", "x", "-w", "y", "--time-source", "nic");
+    /* the capture filter: -f, or the words that are not options (in order,
+     * wherever getopt finds them), never what follows "--" */
+    CHECK(parse(6, "-i", "x", "-w", "y", "-f", "udp port 53") == 0 && cfg.filter &&
+          strcmp(cfg.filter, "udp port 53") == 0 && !cfg.no_jit);
+    CHECK(parse(4, "-i", "x", "-w", "y") == 0 && cfg.filter == NULL);
+    CHECK(parse(10, "-i", "x", "tcp", "and", "-w", "y", "port", "80", "--", "-m") == 0 &&
+          cfg.filter && strcmp(cfg.filter, "tcp and port 80") == 0 && cfg.n_eal_args == 1 &&
+          strcmp(cfg.eal_args[0], "-m") == 0);
+    CHECK(parse(7, "-i", "x", "--count-only", "--no-jit", "--filter", "ip6", "--") == 0 &&
+          strcmp(cfg.filter, "ip6") == 0 && cfg.no_jit && cfg.n_eal_args == 0);
+    BAD("'tcp'", 7, "-i", "x", "-w", "y", "-f", "udp", "tcp");
+    BAD("'tcp'", 8, "-i", "x", "-w", "y", "-f", "udp", "-f", "tcp");
+    BAD("-f ''", 6, "-i", "x", "-w", "y", "-f", "");
+    BAD("-f ' '", 6, "-i", "x", "-w", "y", "-f", " ");
+    BAD("--no-jit", 5, "-i", "x", "-w", "y", "--no-jit");
+    BAD("-f", 5, "-i", "x", "-w", "y", "-f");
+    {
+        static char big[LC_MAX_FILTER + 10];
+        memset(big, 'a', sizeof(big) - 1);
+        BAD("longer than", 5, "-i", "x", "-w", "y", big);
+    }
     return check_done("test_options");
 }
