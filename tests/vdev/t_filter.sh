@@ -9,15 +9,21 @@ FILTER_EXPRS=$VDEV/filter_exprs.txt
 # filter_exprs: the expressions of filter_exprs.txt, one a line
 filter_exprs() { grep -v -e '^#' -e '^$' "$FILTER_EXPRS"; }
 
-# filter_table ENGINE_ARGS...: every expression through linecap reading
-# filter.pcap from net_pcap must write exactly the frames `tcpdump -r -w EXPR`
-# writes (same bytes, same order), and count every other frame as filtered:
-# received = in, filtered = in - out, written = out, identity exact.
+# filter_table STRIDE ENGINE_ARGS...: every STRIDE-th expression through
+# linecap reading filter.pcap from net_pcap must write exactly the frames
+# `tcpdump -r -w EXPR` writes (same bytes, same order), and count every other
+# frame as filtered: received = in, filtered = in - out, written = out,
+# identity exact. net_pcap hands over the whole file in the first
+# milliseconds, so each run lasts 0.2 s; a run that has not received the
+# whole file by then (a descheduled core) is repeated with 2 s.
 filter_table() {
-    local n expr want got i=0 errs="" j engine want_engine=JIT
+    local stride=$1; shift
+    local n expr want got i=0 k=0 errs="" j J engine want_engine=JIT
     n=$(cap_count "$FILTER_PCAP")
     [ "${1:-}" = --no-jit ] && want_engine=interpreter
     while IFS= read -r expr; do
+        k=$((k + 1))
+        [ $(((k - 1) % stride)) = 0 ] || continue
         i=$((i + 1))
         # DPDK cannot convert protochain (it jumps backwards): libpcap runs it
         engine=$want_engine
@@ -25,8 +31,17 @@ filter_table() {
         tcpdump -r "$FILTER_PCAP" -w "$T/want$i.pcap" "$expr" 2>"$T/tcpdump.err" ||
             fail "tcpdump rejects '$expr': $(tail -1 "$T/tcpdump.err")"
         want=$(cap_count "$T/want$i.pcap")
-        lc -i "net_pcap0,rx_pcap=$FILTER_PCAP" -w "$W/f$i.pcap" -a duration:0.5 \
+        J='[d["totals"]["nic_packets"], d["totals"]["received"], d["totals"]["filtered"], d["totals"]["written"], d["totals"]["after_limit"], d["filter"]["engine"], d["filter"]["expression"]]'
+        lc -i "net_pcap0,rx_pcap=$FILTER_PCAP" -w "$W/f$i.pcap" -a duration:0.2 \
             --stats-json "$T/s$i.json" "$@" -f "$expr"
+        [ "$LC_RC" = 0 ] && j=$(jget "$T/s$i.json" "$J")
+        if [ "$LC_RC" = 0 ] && [ "$(echo "$j" | cut -d' ' -f2)" != "$n" ]; then
+            log "  [$expr] the file was not read whole in 0.2 s: again with 2 s"
+            rm -f "$W/f$i.pcap"
+            lc -i "net_pcap0,rx_pcap=$FILTER_PCAP" -w "$W/f$i.pcap" -a duration:2 \
+                --stats-json "$T/s$i.json" "$@" -f "$expr"
+            [ "$LC_RC" = 0 ] && j=$(jget "$T/s$i.json" "$J")
+        fi
         if [ "$LC_RC" != 0 ]; then
             errs="$errs; [$expr] exit $LC_RC: $(head -c 200 "$LC_ERR" | tr '\n' '|')"
             continue
@@ -35,30 +50,30 @@ filter_table() {
             errs="$errs; [$expr] start line does not say '$engine': $(grep -m1 "filter '" "$LC_ERR")"
         frames_text "$T/want$i.pcap" >"$T/want.txt"
         frames_text "$W/f$i.pcap" >"$T/got.txt"
-        got=$(cap_count "$W/f$i.pcap")
         if ! cmp -s "$T/want.txt" "$T/got.txt"; then
+            got=$(cap_count "$W/f$i.pcap")
             errs="$errs; [$expr] linecap wrote $got frames, tcpdump $want; first difference: $(diff "$T/want.txt" "$T/got.txt" | head -2 | tr '\n' '|' | cut -c1-160)"
             continue
         fi
-        j=$(jget "$T/s$i.json" '[d["totals"]["nic_packets"], d["totals"]["received"], d["totals"]["filtered"], d["totals"]["written"], d["totals"]["after_limit"], d["filter"]["engine"], d["filter"]["expression"]]')
         [ "$j" = "$n $n $((n - want)) $want 0 $engine $expr" ] ||
             errs="$errs; [$expr] JSON nic_packets/received/filtered/written/after_limit/engine/expression: $j, expected $n $n $((n - want)) $want 0 $engine $expr"
         [ "$($LCHECK identity "$T/s$i.json")" = ok ] ||
             errs="$errs; [$expr] $($LCHECK identity "$T/s$i.json")"
         rm -f "$W/f$i.pcap" "$T/want$i.pcap"
     done < <(filter_exprs)
-    [ "$i" -ge 50 ] || fail "only $i expressions in $FILTER_EXPRS"
+    [ "$i" -ge $((100 / stride)) ] || fail "only $i expressions of $FILTER_EXPRS run"
     [ -z "$errs" ] || fail "${errs#; }"
 }
 
-# filter_jit: every expression, run by DPDK's JIT
+# filter_jit: every expression (over 100), run by DPDK's JIT
 register filter_jit
-case_filter_jit() { filter_table; }
+case_filter_jit() { filter_table 1; }
 
-# filter_interp: every expression, run by DPDK's interpreter (--no-jit: the
-# fallback where there is no JIT)
+# filter_interp: every fourth expression run by DPDK's interpreter (--no-jit,
+# the engine where there is no JIT); filter_diff compares all of them with
+# libpcap verdict by verdict
 register filter_interp
-case_filter_interp() { filter_table --no-jit; }
+case_filter_interp() { filter_table 4 --no-jit; }
 
 # filter_diff: every expression x every frame x three mbuf layouts (one
 # segment, split in the Ethernet header, split in the middle) x the three
@@ -102,7 +117,8 @@ case_filter_bad() {
             errs="$errs; [-f '$e'] $(grep -c '' "$LC_ERR") stderr lines (want 1): $(head -c 200 "$LC_ERR" | tr '\n' '|')"
         else
             local msg
-            msg=$(tcpdump -d "$e" 2>&1 >/dev/null | sed 's/^tcpdump: //' | head -1)
+            msg=$(tcpdump -r "$FILTER_PCAP" -w /dev/null "$e" 2>&1 | sed -n 's/^tcpdump: //p' | head -1)
+            [ -n "$msg" ] || fail "tcpdump accepts '$e'"
             grep -qF -- "'$e'" "$LC_ERR" || errs="$errs; [-f '$e'] stderr does not name the expression: $(cat "$LC_ERR")"
             grep -qF -- "$msg" "$LC_ERR" || errs="$errs; [-f '$e'] stderr lacks libpcap's message '$msg': $(cat "$LC_ERR")"
         fi
