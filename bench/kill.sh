@@ -66,8 +66,8 @@ for trial in $(seq 1 "$TRIALS"); do
         r=$(valid "$f") || why="$why after recover $(basename "$f"): $r;"
     done
     m=$($LCHECK members "$INPUT" "$DIR"/k_*.pcap 2>&1) || why="$why members: $m;"
-    recs=$(echo "$rec" | grep -o 'kept [0-9]* records' | grep -o '[0-9]*' | paste -sd+ | bc)
-    cut=$(echo "$rec" | grep -o '[0-9]* bytes cut' | grep -o '^[0-9]*' | paste -sd+ | bc)
+    recs=$(echo "$rec" | grep -o 'kept [0-9]* records' | grep -o '[0-9]*' | awk '{s += $1} END {print s + 0}')
+    cut=$(echo "$rec" | grep -o '[0-9]* bytes cut' | grep -o '^[0-9]*' | awk '{s += $1} END {print s + 0}')
     echo "$rec" | grep -q 'zero-filled tail' && zero_tails=$((zero_tails + 1))
     echo "$rec" | grep -q 'torn record' && torn=$((torn + 1))
     echo "$rec" | grep -q ': removed (' && removed=$((removed + 1))

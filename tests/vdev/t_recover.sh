@@ -43,7 +43,7 @@ case_recover_sigkill() {
         echo "$out" | tail -1 | grep -qE "^linecap recover: [1-9][0-9]* recovered" ||
             fail "trial $trial: recover reported '$(echo "$out" | tail -1)'"
         local kept
-        kept=$(echo "$out" | grep -o 'kept [0-9]* records' | grep -o '[0-9]*' | paste -sd+ | bc)
+        kept=$(echo "$out" | grep -o 'kept [0-9]* records' | grep -o '[0-9]*' | awk '{s += $1} END {print s + 0}')
         [ "$pread" -ge "${kept:-0}" ] || fail "trial $trial: tcpdump read $pread records of the partial file, recover kept $kept"
         mapfile -t files < <(out_files)
         sum=0
