@@ -41,7 +41,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
     sleep 1
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    rm -f "$SOCK" "$DIR"/cap*.pcap "$DIR"/.cap*.partial
+    rm -f "$SOCK" "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
 }
 trap 'cleanup; exit 130' INT TERM
 
@@ -65,7 +65,7 @@ gen_run() {
 
 run_linecap() {   # TRAFFIC REP
     local tr=$1 rep=$2 base=$LOGS/linecap-$1-$2
-    rm -f "$DIR"/cap*.pcap "$DIR"/.cap*.partial
+    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     # a 4-file ring of 2 GB files bounds the disk used by a 60 s run
     "$LC" -i "$CAP_LINK" --cores 1 -w "$DIR/cap.pcap" -b filesize:2000000 -b files:4 \
         --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ \
@@ -78,7 +78,7 @@ run_linecap() {   # TRAFFIC REP
     wait "$lpid"
     local rc=$?
     PIDS=()
-    rm -f "$DIR"/cap*.pcap "$DIR"/.cap*.partial
+    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     $PY - "$tr" "$rep" "$base" "$rc" >>"$RES" <<'PY'
 import json, sys
 tr, rep, base, rc = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])

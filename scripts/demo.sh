@@ -52,7 +52,7 @@ command -v capinfos >/dev/null || { echo "demo: capinfos (tshark package) is not
 
 mkdir -p "$OUT"
 # remove the previous demo's files (only ours: other files in capture/ stay)
-rm -f "$OUT"/demo_*.pcap "$OUT"/.demo_*.partial "$OUT"/demo-stats.json "$OUT"/demo-gen.json \
+rm -f "$OUT"/demo_*.pcap "$OUT"/demo*.manifest.json "$OUT"/.demo_*.partial "$OUT"/demo-stats.json "$OUT"/demo-gen.json \
     "$OUT"/demo-verify.json "$OUT"/.demo-gen.held.json* "$OUT/.demo-gen.log"
 
 # print the kept files as capinfos reads them, and check linecap's JSON

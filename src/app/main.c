@@ -21,7 +21,9 @@
 #include <rte_stack.h>
 #include <rte_version.h>
 
+#include "app/manifest.h"
 #include "app/options.h"
+#include "app/telemetry.h"
 #include "capture/pipeline.h"
 #include "capture/port.h"
 #include "common/log.h"
@@ -29,6 +31,7 @@
 #include "app/recover_cmd.h"
 #include "filter/filter.h"
 #include "verify/verify.h"
+#include "stats/metrics.h"
 #include "stats/stats.h"
 
 /* CPUs this process may run on, in order. */
@@ -53,6 +56,14 @@ struct app {
     struct writer writer;
     struct run_state run;
     double t_start;
+    /* Device counters as last read by the main thread, and whether the
+     * run is live; the metrics and telemetry threads read them under
+     * pub_lock (see app_source). */
+    pthread_mutex_t pub_lock;
+    bool live;
+    uint64_t port_pub[LC_MAX_IFACES][PC_MAX];
+    struct metrics_server metrics;
+    struct manifest man;
 };
 
 /* Check the output before anything starts: the directory exists and is
@@ -95,6 +106,16 @@ static int check_output(struct app *a, char *err, size_t errlen)
                 snprintf(err, errlen, "-w '%s': '%s' exists; linecap does not overwrite files",
                          c->outpath, path);
                 return EXIT_CANTCREAT;
+            }
+            char man[340];
+            if (s == 0 && manifest_name(man, sizeof(man), name) >= 0) {
+                char mpath[4500];
+                snprintf(mpath, sizeof(mpath), "%s/%s", a->tmpl.dir, man);
+                if (lstat(mpath, &st) == 0) {
+                    snprintf(err, errlen, "-w '%s': '%s' exists; linecap does not overwrite files",
+                             c->outpath, mpath);
+                    return EXIT_CANTCREAT;
+                }
             }
             char part[320];
             if (names_partial(part, sizeof(part), name) >= 0) {
@@ -175,7 +196,11 @@ static int start_eal(struct app *a, const char *argv0)
         ARG("--lcores=%s", l);
     }
     ARG("--main-lcore=0");
-    ARG("--no-telemetry");
+    if (!a->cfg.telemetry)
+        ARG("--no-telemetry");
+    else
+        ARG("--log-level=lib.telemetry:error");
+
     ARG("--log-level=lib.eal:error");
     ARG("--log-level=pmd.*:warning");
     /* rte_bpf_convert logs a refused program; linecap's start line says it */
@@ -306,8 +331,20 @@ static int build_streams(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
+/* Poll the device counters into port_pub (main thread only). */
+static void poll_ports(struct app *a)
+{
+    pthread_mutex_lock(&a->pub_lock);
+    for (int p = 0; p < a->nports; p++)
+        port_read_stats(&a->ports[p], a->port_pub[p]);     /* keeps counters across a reset */
+    pthread_mutex_unlock(&a->pub_lock);
+}
+
+/* Counters now; the device's as last read unless read_ports. */
 static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
 {
+    if (read_ports)
+        poll_ports(a);
     memset(ss, 0, sizeof(*ss));
     ss->elapsed_s = lc_now_s() - a->t_start;
     ss->nports = a->nports;
@@ -316,8 +353,7 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
         sp->port = a->ports[p].id;
         snprintf(sp->name, sizeof(sp->name), "%s", a->ports[p].name);
         snprintf(sp->driver, sizeof(sp->driver), "%s", a->ports[p].driver);
-        if (read_ports)
-            port_read_stats(&a->ports[p], sp->v);
+        memcpy(sp->v, a->port_pub[p], sizeof(sp->v));
         sp->nq = (int)a->ports[p].nq;
     }
     for (int i = 0; i < a->nrx; i++) {
@@ -340,7 +376,7 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
     }
     /* A device whose counters were reset (memif, vhost: the peer left)
      * delivered at least what linecap took from it. */
-    for (int p = 0; read_ports && p < a->nports; p++) {
+    for (int p = 0; p < a->nports; p++) {
         if (!a->ports[p].stat_reset)
             continue;
         uint64_t took = 0;
@@ -358,6 +394,55 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
         if (a->ports[p].mp)
             ss->mbufs_in_use += rte_mempool_in_use_count(a->ports[p].mp);
     st_totals(ss);
+}
+
+/* The metrics and telemetry threads' view (st_source_fn): the same
+ * relaxed loads as the live line, device counters as the main thread last
+ * read them (every 10 ms). */
+static int app_source(void *ctx, struct st_snapshot *ss)
+{
+    struct app *a = ctx;
+    int rc = -1;
+    pthread_mutex_lock(&a->pub_lock);
+    if (a->live) {
+        snapshot(a, ss, false);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&a->pub_lock);
+    return rc;
+}
+
+/* The capture runs: from here on the metrics thread and the telemetry
+ * commands answer; the manifest learns the cores and the clock. */
+static void go_live(struct app *a)
+{
+    struct config *c = &a->cfg;
+    a->man.nrx = a->nrx;
+    memcpy(a->man.rx_cpus, a->rx_cpus, sizeof(a->man.rx_cpus));
+    a->man.main_cpu = a->main_cpu;
+    a->man.tsc_hz = a->clock.hz;
+    pthread_mutex_lock(&a->pub_lock);
+    a->live = true;
+    pthread_mutex_unlock(&a->pub_lock);
+    if (c->metrics) {
+        struct metrics_info mi = { LINECAP_VERSION, rte_version(), (double)a->man.start_ns / 1e9 };
+        int rc = metrics_start(&a->metrics, app_source, a, &mi, (int)a->main_cpu);
+        if (rc < 0) {
+            lc_warn("--metrics %s: cannot start the metrics thread: %s; no metrics this run",
+                    c->metrics, strerror(-rc));
+        } else {
+            lc_info("metrics: http://%s/metrics", a->metrics.addr);
+            a->man.metrics_addr = a->metrics.addr;
+        }
+    }
+    if (c->telemetry) {
+        if (lc_telemetry_register(app_source, a) != 0)
+            lc_warn("--telemetry: cannot register the /linecap commands");
+        else
+            lc_info("telemetry: /linecap/stats, /linecap/ports, /linecap/queues,PORT on %s/dpdk_telemetry.v2",
+                    rte_eal_get_runtime_dir());
+        a->man.telemetry = true;
+    }
 }
 
 static void *writer_thread(void *arg)
@@ -382,6 +467,10 @@ int main(int argc, char **argv)
         return recover_main(argc - 1, argv + 1);
     }
     a->dirfd = -1;
+    a->metrics.fd = -1;
+    pthread_mutex_init(&a->pub_lock, NULL);
+    a->man.argc = argc;
+    a->man.argv = argv;
     rc = options_parse(argc, argv, &a->cfg, err, sizeof(err));
     if (rc) {
         lc_err("%s", err);
@@ -416,6 +505,10 @@ int main(int argc, char **argv)
     if (!c->count_only && (rc = check_output(a, err, sizeof(err))) != 0) {
         lc_err("%s", err);
         return rc;
+    }
+    if (c->metrics && metrics_open(&a->metrics, c->metrics, err, sizeof(err)) < 0) {
+        lc_err("%s", err);
+        return EXIT_CANTCREAT;
     }
 
     /* The filter is compiled before DPDK starts: libpcap needs no EAL, and a
@@ -565,6 +658,7 @@ int main(int argc, char **argv)
         if (pi->nkfd)
             lc_info("port %u %s: ring-full drops of its %d AF_PACKET socket%s counted as "
                     "kernel_drops", pi->id, pi->name, pi->nkfd, pi->nkfd > 1 ? "s" : "");
+        manifest_add_port(&a->man, pi);
     }
 
     if ((rc = build_streams(a, err, sizeof(err))) != 0) {
@@ -638,8 +732,10 @@ int main(int argc, char **argv)
 
     lc_install_stop_signals();
     a->t_start = lc_now_s();
+    a->man.start_ns = lc_realtime_ns();
     for (int i = 0; i < a->nrx; i++)
         rte_eal_remote_launch(rx_stream_main, &a->streams[i], a->streams[i].lcore);
+    go_live(a);
 
     /* Control loop: signals, limits, errors, the live line. */
     struct st_snapshot prev, cur;
@@ -650,10 +746,7 @@ int main(int argc, char **argv)
     for (;;) {
         struct timespec nap = { 0, 10000000 };
         nanosleep(&nap, NULL);
-        for (int p = 0; p < a->nports; p++) {
-            uint64_t v[PC_MAX];
-            port_read_stats(&a->ports[p], v);   /* keeps counters across a reset */
-        }
+        poll_ports(a);
         double t = lc_now_s() - a->t_start;
         if (lc_signals > seen) {
             seen = lc_signals;
@@ -741,6 +834,21 @@ int main(int argc, char **argv)
                 code = EXIT_CANTCREAT;
         }
     }
+    if (!c->count_only) {
+        char mname[400];
+        rc = manifest_write(&a->man, c, a->dirfd, a->tmpl.dir, &fin, reason, code,
+                            a->writer.files, a->writer.nfiles, !c->no_sync, mname, sizeof(mname));
+        if (rc < 0) {
+            lc_err("manifest '%s/%s': cannot write: %s", a->tmpl.dir,
+                   mname[0] ? mname : "?", strerror(-rc));
+            if (code == 0)
+                code = EXIT_CANTCREAT;
+        }
+    }
+    pthread_mutex_lock(&a->pub_lock);
+    a->live = false;        /* telemetry callbacks answer nothing from now on */
+    pthread_mutex_unlock(&a->pub_lock);
+    metrics_stop(&a->metrics);
     if (a->has_filter)
         filter_free(&a->filter);
     rte_eal_cleanup();

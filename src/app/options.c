@@ -8,6 +8,7 @@
 
 #include "common/units.h"
 #include "stats/counters.h"
+#include "stats/metrics.h"
 
 static int bad(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -32,6 +33,8 @@ enum {
     OPT_DISK_LIMIT,
     OPT_MIN_FREE,
     OPT_NO_JIT,
+    OPT_METRICS,
+    OPT_TELEMETRY,
 };
 
 static const struct option long_opts[] = {
@@ -59,6 +62,8 @@ static const struct option long_opts[] = {
     { "min-free", required_argument, NULL, OPT_MIN_FREE },
     { "filter", required_argument, NULL, 'f' },
     { "no-jit", no_argument, NULL, OPT_NO_JIT },
+    { "metrics", required_argument, NULL, OPT_METRICS },
+    { "telemetry", no_argument, NULL, OPT_TELEMETRY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -270,6 +275,17 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
                            "suffix k, M, G or T (powers of 1024), e.g. 500M or 20G",
                            o == OPT_DISK_LIMIT ? "--disk-limit" : "--min-free", optarg);
             break;
+        case OPT_METRICS: {
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            if (metrics_parse_addr(optarg, &ss, &sl, err, errlen) < 0)
+                return EXIT_USAGE;
+            c->metrics = optarg;
+            break;
+        }
+        case OPT_TELEMETRY:
+            c->telemetry = true;
+            break;
         case ':':
             if (optopt)
                 return bad(err, errlen, "-%c: missing value", optopt);
@@ -356,6 +372,12 @@ void options_usage(FILE *out)
 "  --no-sync          do not fdatasync each file at close\n"
 "  --time-source SRC  auto (default: NIC receive timestamps when the port offers them,\n"
 "                     else the TSC, once per burst) or tsc\n"
+"  --metrics ADDR:PORT\n"
+"                     serve Prometheus metrics on http://ADDR:PORT/metrics; PORT or\n"
+"                     :PORT listens on 127.0.0.1 only, another address only when given\n"
+"                     ([::1]:PORT for IPv6; port 0: any free port, printed at start)\n"
+"  --telemetry        DPDK telemetry socket with /linecap/stats, /linecap/ports and\n"
+"                     /linecap/queues,PORT (dpdk-telemetry.py; -f with --file-prefix)\n"
 "  -Z USER            drop privileges to USER after DPDK initialisation (files are\n"
 "                     then owned by USER; the output directory must be writable by it)\n"
 "  -g                 files readable by the group (0640); default 0600, whatever the umask\n"
@@ -364,7 +386,11 @@ void options_usage(FILE *out)
 "  -- EAL-ARGS        expert: extra DPDK EAL arguments\n"
 "\n"
 "Exit codes: 0 ok (also after SIGINT/SIGTERM), 64 usage, 65 filter, 66 port,\n"
-"            69 DPDK unavailable, 73 cannot create output, 74 I/O error during capture.\n"
+"            69 DPDK unavailable, 73 cannot create output (a file, the manifest, or\n"
+"            the --metrics address cannot be bound), 74 I/O error during capture.\n"
+"\n"
+"At exit a JSON manifest (versions, ports, offloads, cores, clock, options, counters,\n"
+"%% captured, files) is written beside the files as FIRST-FILE.manifest.json.\n"
 "\n"
 "Counters (per queue; received = filtered + written + every drop below):\n",
             LC_MAX_SNAPLEN, LC_MAX_SNAPLEN);

@@ -14,7 +14,7 @@ enum {
     EXIT_PORT = 66,         /* bad, absent or busy port */
     EXIT_UNAVAILABLE = 69,  /* DPDK could not start (memory, EAL arguments) */
     EXIT_SOFTWARE = 70,     /* internal error */
-    EXIT_CANTCREAT = 73,    /* cannot create output */
+    EXIT_CANTCREAT = 73,    /* cannot create output (files, --metrics listener) */
     EXIT_IOERR = 74,        /* I/O error during capture */
 };
 
@@ -54,6 +54,8 @@ struct config {
     bool quiet;                     /* --quiet: no informational lines */
     const char *filter;             /* -f EXPR or the trailing words; NULL: none */
     bool no_jit;                    /* --no-jit: run the filter interpreted */
+    const char *metrics;            /* --metrics ADDR:PORT (validated) */
+    bool telemetry;                 /* --telemetry: DPDK telemetry socket */
     const char *eal_args[LC_MAX_EAL_ARGS];
     int n_eal_args;
     bool help, version;

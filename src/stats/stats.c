@@ -145,8 +145,8 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     fflush(out);
 }
 
-int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
-            const struct file_record *files, unsigned nfiles, const char *dir)
+void st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
+                   const struct file_record *files, unsigned nfiles, const char *dir)
 {
     fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
     lc_json_str(f, reason);
@@ -209,6 +209,12 @@ int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_c
     fprintf(f, "\n  ],\n  \"identity\": {\"holds\": %s, \"received\": %llu, \"accounted\": %llu}\n}\n",
             un == 0 ? "true" : "false", (unsigned long long)s->tq[QC_received],
             (unsigned long long)(s->tq[QC_received] - (uint64_t)un));
+}
+
+int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
+            const struct file_record *files, unsigned nfiles, const char *dir)
+{
+    st_json_write(f, s, reason, exit_code, files, nfiles, dir);
     int rc = 0;
     if (fflush(f) != 0 || ferror(f))
         rc = -EIO;

@@ -67,8 +67,12 @@ void st_live_line(FILE *out, const struct st_snapshot *now, const struct st_snap
 void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
                 const struct file_record *files, unsigned nfiles, const char *dir);
 
-/* The JSON document described in DESIGN.md, written to f (opened by the
- * caller before privileges are dropped) and closed. Returns 0 or -errno. */
+/* The JSON document described in DESIGN.md, to f (no error check). */
+void st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
+                   const struct file_record *files, unsigned nfiles, const char *dir);
+
+/* The same document written to f (opened by the caller before privileges
+ * are dropped) and closed. Returns 0 or -errno. */
 int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
             const struct file_record *files, unsigned nfiles, const char *dir);
 
