@@ -31,7 +31,7 @@ sources() {     # the sources each target links
     local storage="src/storage/recover.c src/storage/names.c src/storage/outfile.c src/format/pcap.c"
     case $1 in
         recover|names) echo "fuzz/fuzz_$1.c $storage" ;;
-        options) echo "fuzz/fuzz_options.c src/app/options.c src/stats/counters.c $common" ;;
+        options) echo "fuzz/fuzz_options.c src/app/options.c src/stats/counters.c src/stats/metrics.c src/stats/stats.c $common" ;;
         pcap) echo "fuzz/fuzz_pcap.c src/format/pcap.c -lpcap" ;;
         verify) echo "fuzz/fuzz_verify.c src/verify/flow.c src/verify/analyze.c src/verify/account.c src/verify/verify.c src/format/pcap.c $common -lpcap -ljansson -lm" ;;
         *) return 1 ;;
