@@ -838,11 +838,15 @@ int main(int argc, char **argv)
         char mname[400];
         rc = manifest_write(&a->man, c, a->dirfd, a->tmpl.dir, &fin, reason, code,
                             a->writer.files, a->writer.nfiles, !c->no_sync, mname, sizeof(mname));
-        if (rc < 0) {
+        /* After a failed run (a full disk, a removed directory) the cause
+         * has had its error line: this is a consequence, a warning. */
+        if (rc < 0 && code == 0) {
             lc_err("manifest '%s/%s': cannot write: %s", a->tmpl.dir,
                    mname[0] ? mname : "?", strerror(-rc));
-            if (code == 0)
-                code = EXIT_CANTCREAT;
+            code = EXIT_CANTCREAT;
+        } else if (rc < 0) {
+            lc_warn("manifest '%s/%s' not written: %s", a->tmpl.dir, mname[0] ? mname : "?",
+                    strerror(-rc));
         }
     }
     pthread_mutex_lock(&a->pub_lock);

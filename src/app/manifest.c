@@ -172,11 +172,15 @@ int manifest_write(const struct manifest *m, const struct config *c, int dirfd, 
         return rc;
     }
     body(f, m, c, dir, s, reason, exit_code, files, nfiles, end_ns);
-    if (fflush(f) != 0 || ferror(f))
-        rc = rc ? rc : -EIO;
+    if (rc == 0 && fflush(f) != 0)
+        rc = -errno;
+    if (rc == 0 && ferror(f))
+        rc = -EIO;
     if (rc == 0 && sync && (fdatasync(fd) != 0 || fsync(dirfd) != 0))
         rc = -errno;
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
+    if (rc < 0)
+        unlinkat(dirfd, name, 0);   /* no torn manifest (a full disk) */
     return rc;
 }
