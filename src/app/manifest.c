@@ -115,7 +115,7 @@ static void body(FILE *f, const struct manifest *m, const struct config *c, cons
     /* % captured: what reached the files out of what reached the device. */
     const uint64_t *t = s->tq;
     uint64_t offered = t[QC_received] + s->tp[PC_nic_missed] + s->tp[PC_nic_errors] +
-                       s->tp[PC_mbuf_failures];
+                       s->tp[PC_mbuf_failures] + s->tp[PC_kernel_drops];
     fprintf(f, "\n  ],\n  \"captured_pct\": ");
     if (offered)
         fprintf(f, "%.6f", 100.0 * (double)t[QC_written] / (double)offered);

@@ -38,6 +38,7 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
     rte_tel_data_add_dict_u64(d, "files", s->files);
     rte_tel_data_add_dict_u64(d, "blocks_free", s->blocks_free);
     rte_tel_data_add_dict_u64(d, "blocks_total", s->blocks_total);
+    rte_tel_data_add_dict_u64(d, "mbufs_in_use", s->mbufs_in_use);
     rte_tel_data_add_dict_u64(d, "uptime_ms", (uint64_t)(s->elapsed_s * 1000));
     free(s);
     return 0;

@@ -178,6 +178,8 @@ void metrics_render(FILE *f, const struct st_snapshot *s, const struct metrics_i
     fprintf(f, "linecap_blocks{state=\"free\"} %u\n", s->blocks_free);
     fprintf(f, "linecap_blocks{state=\"in_use\"} %u\n",
             s->blocks_total >= s->blocks_free ? s->blocks_total - s->blocks_free : 0);
+    family(f, "linecap_mbufs_in_use", "gauge", "mbufs of the ports' pools in rings, caches or in flight");
+    fprintf(f, "linecap_mbufs_in_use %llu\n", (unsigned long long)s->mbufs_in_use);
 }
 
 /* ---------------------------------------------------------------- HTTP */

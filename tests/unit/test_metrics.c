@@ -213,7 +213,7 @@ int main(void)
     CHECK(strstr(text, "linecap_files_closed_total 7\n") != NULL);
     CHECK(strstr(text, "linecap_start_time_seconds 1700000000.500\n") != NULL);
     int samples = check_format(text);
-    CHECK_EQ_U(samples, 3 + 2 + 4 + QC_MAX * 4 + PC_MAX * 2 + 1 + 2);
+    CHECK_EQ_U(samples, 3 + 2 + 4 + QC_MAX * 4 + PC_MAX * 2 + 1 + 2 + 1);
     free(text);
 
     char *out;
