@@ -114,7 +114,12 @@ case_disk_dir_gone() {
     trap 'chattr -i "$W/ro" 2>/dev/null; umount -l "$W/ro" 2>/dev/null' EXIT
     lc_bg -i "net_null0,size=1400" -w "$W/ro/g.pcap" -b filesize:20000 -b files:3 -B 64 --stats-json "$T/ro.json"
     wait_for_file "$W/ro" 30 || { lc_wait_exit 1; fail "no output file appeared (exit $LC_RC)"; }
-    sleep 0.5
+    # at least one file closed (renamed) before the directory turns read-only
+    local i
+    for i in $(seq 1 200); do
+        ls "$W/ro" | grep -q '^g_.*\.pcap$' && break
+        sleep 0.05
+    done
     chattr +i "$W/ro" || fail "cannot make the directory immutable"
     lc_wait_exit 2
     expect_rc 74 "output directory made read-only"
