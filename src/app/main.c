@@ -64,7 +64,45 @@ struct app {
     uint64_t port_pub[LC_MAX_IFACES][PC_MAX];
     struct metrics_server metrics;
     struct manifest man;
+    /* output format and what its headers say */
+    const struct format_ops *fmt;
+    struct format_info finfo;
+    char userappl[64], os[256], hardware[256];
+    char if_desc[LC_MAX_IFACES][256];
+    struct port_pub pub[LC_MAX_IFACES];  /* device counters for the writer (pcapng ISBs) */
 };
+
+/* The format's file header with every port, built once to know its size:
+ * the rotation needs it and the first block must hold it. */
+static void describe_output(struct app *a)
+{
+    struct config *c = &a->cfg;
+    struct format_info *fi = &a->finfo;
+
+    snprintf(a->userappl, sizeof(a->userappl), "linecap %s", LINECAP_VERSION);
+    lc_os_name(a->os, sizeof(a->os));
+    lc_cpu_model(a->hardware, sizeof(a->hardware));
+    memset(fi, 0, sizeof(*fi));
+    fi->snaplen = c->snaplen;
+    fi->linktype = 1;
+    fi->userappl = a->userappl;
+    fi->os = a->os;
+    fi->hardware = a->hardware;
+    fi->nifaces = a->nports;
+    for (int p = 0; p < a->nports; p++) {
+        char name[RTE_ETH_NAME_MAX_LEN] = "?";
+        struct rte_eth_dev_info info;
+        const char *drv = "?";
+        rte_eth_dev_get_name_by_port(a->port_ids[p], name);
+        if (rte_eth_dev_info_get(a->port_ids[p], &info) == 0 && info.driver_name)
+            drv = info.driver_name;
+        snprintf(a->if_desc[p], sizeof(a->if_desc[p]), "DPDK port %u, device %s, driver %s",
+                 a->port_ids[p], name, drv);
+        fi->ifaces[p].name = c->ifaces[p];
+        fi->ifaces[p].description = a->if_desc[p];
+        fi->ifaces[p].filter = c->filter;
+    }
+}
 
 /* Check the output before anything starts: the directory exists and is
  * writable, the name is usable, and a single file does not exist yet. */
@@ -92,6 +130,9 @@ static int check_output(struct app *a, char *err, size_t errlen)
         return EXIT_CANTCREAT;
     }
     bool rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
+    /* Rotated names take the extension of -w; without one, the format's. */
+    if (rotating && a->tmpl.ext[0] == '\0')
+        snprintf(a->tmpl.ext, sizeof(a->tmpl.ext), "%s", a->fmt->ext);
     if (!rotating) {
         int n = c->ncores > 1 ? c->ncores : 1;
         for (int s = 0; s < n; s++) {
@@ -286,6 +327,9 @@ static int build_streams(struct app *a, char *err, size_t errlen)
             s->src[s->nsrc].ts_field = a->ports[p].ts_field;
             s->src[s->nsrc].ts_flag = a->ports[p].ts_flag;
             s->src[s->nsrc].dclk = &a->ports[p].dclk;
+            s->src[s->nsrc].ifid = (uint32_t)p;
+            /* epb_queue only where it tells something: a port with several queues */
+            pcapng_epb_opts_init(&s->src[s->nsrc].epb, a->ports[p].nq > 1 ? (int)q : -1);
             s->nsrc++;
         }
     }
@@ -299,9 +343,10 @@ static int build_streams(struct app *a, char *err, size_t errlen)
         s->bsize = a->pool.bsize;
         s->count_only = c->count_only;
         s->filter = a->has_filter ? &a->filter : NULL;
-        s->fmt = format_by_name(c->format);
-        s->finfo.snaplen = c->snaplen;
-        s->finfo.linktype = 1;
+        s->fmt = a->fmt;
+        s->ng = a->fmt->kind == FORMAT_PCAPNG;
+        s->finfo = &a->finfo;
+        s->trailer_len = (uint32_t)a->fmt->trailer_len(&a->finfo);
         s->rot.max_bytes = c->rot_bytes;
         s->rot.max_pkts = c->rot_pkts;
         s->rot.max_ns = c->rot_ns;
@@ -445,6 +490,12 @@ static void go_live(struct app *a)
     }
 }
 
+static void publish_port(struct app *a, int p, const uint64_t v[PC_MAX])
+{
+    for (int i = 0; i < PC_MAX; i++)
+        __atomic_store_n(&a->pub[p].v[i], v[i], __ATOMIC_RELAXED);
+}
+
 static void *writer_thread(void *arg)
 {
     return writer_main(arg);
@@ -487,6 +538,11 @@ int main(int argc, char **argv)
     }
     if (c->quiet)
         lc_verbose = 0;
+    a->fmt = format_by_name(c->format);
+    if (a->fmt == NULL) {
+        lc_err("-F '%s': no such format", c->format);
+        return EXIT_SOFTWARE;
+    }
     for (int i = 0; i < c->nifaces; i++) {
         if (lc_port_spec_kind(c->ifaces[i]) == 0) {
             lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a "
@@ -574,6 +630,27 @@ int main(int argc, char **argv)
 
     lc_clock_calibrate(&a->clock, 100, rte_get_tsc_hz());
 
+    /* The file header names every port (pcapng): build it once to know its
+     * size before the block size is chosen. */
+    size_t hdr_len = 0, trl_len = 0;
+    if (!c->count_only) {
+        describe_output(a);
+        uint8_t *tmp = malloc(BLOCK_SIZE_MAX);
+        hdr_len = tmp ? a->fmt->file_header(tmp, BLOCK_SIZE_MAX, &a->finfo) : 0;
+        free(tmp);
+        trl_len = a->fmt->trailer_len(&a->finfo);
+        if (hdr_len == 0 || trl_len + BLOCK_ALIGN > WRITER_TAIL_CAP) {
+            lc_err("cannot build the %s file header for %d ports", a->fmt->name, a->nports);
+            rte_eal_cleanup();
+            return EXIT_SOFTWARE;
+        }
+        const char *want = a->fmt->ext;
+        if (a->tmpl.ext[0] && strcmp(a->tmpl.ext, want) != 0 &&
+            (strcmp(a->tmpl.ext, ".pcap") == 0 || strcmp(a->tmpl.ext, ".pcapng") == 0))
+            lc_info("notice: -w '%s' is written as %s (its extension says otherwise)",
+                    c->outpath, a->fmt->name);
+    }
+
     /* Blocks before ports: populating a large pool takes time, and a started
      * port would miss packets meanwhile. */
     if (!c->count_only) {
@@ -583,10 +660,14 @@ int main(int argc, char **argv)
         if (c->rot_bytes)
             hint = c->rot_bytes;
         if (c->rot_pkts) {
-            uint64_t est = c->rot_pkts * (16 + (uint64_t)RTE_MIN(c->snaplen, 1514u)) + 24;
+            uint64_t per = a->fmt->kind == FORMAT_PCAPNG ? 52 : 16;    /* record framing */
+            uint64_t est = c->rot_pkts * (per + (uint64_t)RTE_MIN(c->snaplen, 1514u)) +
+                           hdr_len + trl_len;
             hint = hint ? RTE_MIN(hint, est) : est;
         }
         uint32_t bsize = block_size_for(hint);
+        while (bsize < BLOCK_SIZE_MAX && bsize < 2 * (hdr_len + trl_len))
+            bsize *= 2;         /* the first block of a file holds its header */
         unsigned nblocks = (unsigned)(c->buffer_mib * (1u << 20) / bsize);
         if (nblocks < 4)
             nblocks = 4;
@@ -718,6 +799,18 @@ int main(int argc, char **argv)
         w->min_free = c->min_free;
         w->free = a->free_ring;
         w->run = &a->run;
+        w->fmt = a->fmt;
+        w->finfo = &a->finfo;
+        w->ports = a->pub;
+        if (a->fmt->file_trailer) {
+            for (int i = 0; i < a->nrx; i++) {
+                w->ws[i].tail = aligned_alloc(BLOCK_ALIGN, WRITER_TAIL_CAP);
+                if (w->ws[i].tail == NULL) {
+                    lc_err("out of memory");
+                    return EXIT_SOFTWARE;
+                }
+            }
+        }
         if (pthread_create(&wt, NULL, writer_thread, w) != 0) {
             lc_err("cannot start the writer thread");
             return EXIT_SOFTWARE;
@@ -733,6 +826,7 @@ int main(int argc, char **argv)
     lc_install_stop_signals();
     a->t_start = lc_now_s();
     a->man.start_ns = lc_realtime_ns();
+    a->writer.start_ns = a->man.start_ns;   /* pcapng isb_starttime */
     for (int i = 0; i < a->nrx; i++)
         rte_eal_remote_launch(rx_stream_main, &a->streams[i], a->streams[i].lcore);
     go_live(a);
@@ -747,6 +841,8 @@ int main(int argc, char **argv)
         struct timespec nap = { 0, 10000000 };
         nanosleep(&nap, NULL);
         poll_ports(a);
+        for (int p = 0; p < a->nports; p++)
+            publish_port(a, p, a->port_pub[p]);     /* for the writer's pcapng ISBs */
         double t = lc_now_s() - a->t_start;
         if (lc_signals > seen) {
             seen = lc_signals;
@@ -796,6 +892,10 @@ int main(int argc, char **argv)
     uint64_t port_v[LC_MAX_IFACES][PC_MAX];
     for (int p = 0; p < a->nports; p++)
         memcpy(port_v[p], fin.ports[p].v, sizeof(port_v[p]));
+    /* The final device counters, for the statistics blocks of the files the
+     * writer closes after rx_done: the same values the JSON reports. */
+    for (int p = 0; p < a->nports; p++)
+        publish_port(a, p, port_v[p]);
     if (writer_running) {
         __atomic_store_n(&a->writer.rx_done, 1, __ATOMIC_RELEASE);
         writer_kick(&a->run);

@@ -47,6 +47,8 @@ static const struct option long_opts[] = {
     { "queues", required_argument, NULL, 'q' },
     { "buffer-size", required_argument, NULL, 'B' },
     { "format", required_argument, NULL, 'F' },
+    { "pcapng", no_argument, NULL, 'n' },
+    { "pcap", no_argument, NULL, 'P' },
     { "user", required_argument, NULL, 'Z' },
     { "group-read", no_argument, NULL, 'g' },
     { "help", no_argument, NULL, 'h' },
@@ -141,7 +143,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
      * glibc re-read that mode on every call. */
     optind = 0;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "-:i:w:s:c:a:b:q:B:F:Z:f:gh", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "-:i:w:s:c:a:b:q:B:F:nPZ:f:gh", long_opts, NULL)) != -1) {
         switch (o) {
         case 1: {
             size_t k = strlen(optarg);
@@ -213,9 +215,19 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             c->group_read = true;
             break;
         case 'F':
-            if (strcmp(optarg, "pcap") != 0)
-                return bad(err, errlen, "-F '%s': unknown format; expected pcap", optarg);
-            c->format = optarg;
+            /* the last of -F, -n and -P wins, as in dumpcap */
+            if (strcmp(optarg, "pcap") == 0)
+                c->format = "pcap";
+            else if (strcmp(optarg, "pcapng") == 0)
+                c->format = "pcapng";
+            else
+                return bad(err, errlen, "-F '%s': unknown format; expected pcap or pcapng", optarg);
+            break;
+        case 'n':
+            c->format = "pcapng";
+            break;
+        case 'P':
+            c->format = "pcap";
             break;
         case 'Z':
             if (optarg[0] == '\0')
@@ -340,14 +352,19 @@ void options_usage(FILE *out)
 "Usage: linecap -i PORT [-i PORT ...] -w FILE [options] [FILTER] [-- EAL-ARGS]\n"
 "       linecap -i PORT --count-only [options] [FILTER]\n"
 "\n"
-"Capture from DPDK ports to pcap files (nanosecond timestamps) at line rate.\n"
+"Capture from DPDK ports to pcap or pcapng files (nanosecond timestamps) at line rate.\n"
 "\n"
 "  -i PORT            PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=client,...),\n"
 "                     port index, or a kernel interface name (taken through net_af_packet\n"
 "                     with a 16384-frame ring unless framecnt= is given; its ring-full\n"
 "                     drops are counted as kernel_drops)\n"
-"  -w FILE            output file; with -b, FILE_00001_YYYYmmddHHMMSS.EXT\n"
-"  -F pcap            output format (pcap, nanosecond magic)\n"
+"  -w FILE            output file; with -b, FILE_00001_YYYYmmddHHMMSS.EXT (EXT: the one\n"
+"                     of FILE, else .pcap or .pcapng)\n"
+"  -F pcap|pcapng     output format (default pcap, nanosecond magic)\n"
+"  -n, --pcapng       pcapng: a section and interface header per file (ports in -i order,\n"
+"                     nanosecond timestamps), inbound flag (and queue if -q > 1) per packet,\n"
+"                     interface statistics blocks at every close (see DESIGN.md)\n"
+"  -P, --pcap         pcap (the default)\n"
 "  -s SNAPLEN         bytes kept per packet, 1-%d (default %d)\n"
 "  -c N               stop after N packets\n"
 "  -a COND            autostop: duration:S | filesize:KB | packets:N | files:N\n"

@@ -28,7 +28,7 @@ struct config {
     const char *ifaces[LC_MAX_IFACES];
     int nifaces;
     const char *outpath;            /* -w */
-    const char *format;             /* -F: "pcap" */
+    const char *format;             /* -F / -n / -P: "pcap" (default) or "pcapng" */
     uint32_t snaplen;               /* -s */
     uint64_t count;                 /* -c / -a packets (0 = none) */
     uint64_t stop_ns;               /* -a duration */

@@ -17,6 +17,7 @@
 #include "common/tsclock.h"
 #include "filter/filter.h"
 #include "format/format.h"
+#include "format/pcapng.h"
 #include "stats/counters.h"
 #include "stats/stats.h"
 #include "storage/names.h"
@@ -31,6 +32,8 @@ struct rx_source {
     int ts_field;               /* NIC timestamp dynfield offset, -1: TSC per burst */
     uint64_t ts_flag;
     const struct lc_clock *dclk;        /* device clock -> CLOCK_REALTIME */
+    uint32_t ifid;              /* the port's index in -i order: its pcapng interface id */
+    struct pcapng_epb_opts epb; /* options of this source's EPBs */
 };
 
 /* Counters of one source (port, queue) owned by its receive lcore. */
@@ -67,7 +70,9 @@ struct rx_stream {
     bool count_only;
     const struct lc_filter *filter;     /* NULL: keep every packet */
     const struct format_ops *fmt;
-    struct format_info finfo;
+    bool ng;                    /* fmt is pcapng */
+    const struct format_info *finfo;
+    uint32_t trailer_len;       /* bytes the writer appends at close (pcapng ISBs) */
     struct rot_policy rot;
     uint64_t lim_bytes;         /* first size at which rotation_decide must be asked */
     uint64_t lim_pkts;
@@ -94,8 +99,20 @@ struct rx_stream {
     struct rx_counters cnt[BLOCK_MAX_SRC];
 };
 
+/* The device counters of one port as the main thread last read them
+ * (every 10 ms, and once more after the receive lcores stopped, before
+ * rx_done): relaxed stores by main, relaxed loads by the writer, which
+ * puts them in pcapng statistics blocks. */
+struct port_pub {
+    uint64_t v[PC_MAX];
+};
+
 /* Receive loop for one stream (an lcore function). */
 int rx_stream_main(void *arg);
+
+/* The last partial page of a file plus the largest trailer (16 ISBs of 112
+ * bytes) fit in this. */
+#define WRITER_TAIL_CAP (2 * BLOCK_ALIGN)
 
 struct writer_stream {
     struct rx_stream *rx;
@@ -107,6 +124,13 @@ struct writer_stream {
     uint64_t records, bytes, ts_first, ts_last;
     uint64_t files;
     uint64_t disk_size;         /* bytes the open file takes (its furthest write) */
+    /* With a file trailer: the bytes [tail_off, rec_ok) of the open file (its
+     * last partial page up to the last complete record), kept from the last
+     * block written, so that the trailer can be written after them in one
+     * aligned write at close. */
+    uint8_t *tail;              /* TAIL_CAP bytes, BLOCK_ALIGN-aligned */
+    uint64_t tail_off;
+    bool failed;                /* a write error ended this file */
     struct rx_counters cnt[BLOCK_MAX_SRC];      /* LC_WR_COUNTERS, owner: writer */
     /* ring of closed files for -b files:N (indices into the file list) */
     int *ring;
@@ -132,6 +156,10 @@ struct writer {
     volatile uint64_t files_reclaimed;
     struct rte_stack *free;
     struct run_state *run;
+    const struct format_ops *fmt;
+    const struct format_info *finfo;
+    const struct port_pub *ports;       /* finfo->nifaces entries, in interface id order */
+    uint64_t start_ns;          /* capture start, CLOCK_REALTIME (pcapng isb_starttime) */
     volatile int rx_done;       /* all receive lcores finished */
     bool warned_buffered;
 

@@ -16,6 +16,7 @@
 #include <rte_prefetch.h>
 
 #include "format/pcap.h"
+#include "format/pcapng.h"
 
 /* A device clock reading to CLOCK_REALTIME ns; readings from before the
  * calibration point (packets received while it ran) map backwards. */
@@ -108,12 +109,13 @@ static bool file_start(struct rx_stream *s, uint64_t tsc)
     b->flags |= BLOCK_FILE_START;
     b->file_start_ns = now;
     b->file_off = 0;
-    size_t h = s->fmt->file_header(b->data, s->bsize, &s->finfo);
+    size_t h = s->fmt->file_header(b->data, s->bsize, s->finfo);
     s->off = (uint32_t)h;
     s->clean_off = 0;
     b->rec_end = h;
     s->fpos = h;
-    s->fst.bytes = h;
+    /* The blocks the writer appends at close count in the file's size. */
+    s->fst.bytes = h + s->trailer_len;
     s->fst.pkts = 0;
     s->fst.start_ns = now;
     s->fst.index = s->file_seq;
@@ -177,12 +179,21 @@ static inline void rec_done(struct rx_stream *s, int si, uint32_t reclen, uint64
     s->fst.pkts++;
 }
 
+/* Bytes of the record of a caplen-byte frame from source src. */
+static __rte_always_inline uint32_t rec_len(const bool ng, const struct rx_source *src,
+                                            uint32_t caplen)
+{
+    return ng ? pcapng_epb_len(caplen, src->epb.len)
+              : (uint32_t)sizeof(struct pcap_rec_hdr) + caplen;
+}
+
 /* The general path: no block yet, a straddling record, a chained mbuf or a
  * limit to check. Returns 0 stored, 1 dropped, 2 stop (limit reached). */
 static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t caplen,
-                       uint32_t sec, uint32_t nsec, uint64_t ns, uint64_t tsc)
+                       uint64_t ns, uint64_t tsc)
 {
-    uint32_t reclen = s->fmt->rec_hdr_len + caplen;
+    const struct rx_source *src = &s->src[si];
+    uint32_t reclen = rec_len(s->ng, src, caplen);
 
     if (!s->file_open && !file_start(s, tsc))
         return 1;
@@ -199,14 +210,25 @@ static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t
     if (!reserve(s, reclen))
         return 1;
 
-    uint8_t hdr[16];
-    pcap_put_rec_hdr(hdr, sec, nsec, caplen, m->pkt_len);
-    put_bytes(s, hdr, s->fmt->rec_hdr_len, tsc);
+    if (s->ng) {
+        struct pcapng_epb h = pcapng_epb_hdr(reclen, src->ifid, ns, caplen, m->pkt_len);
+        put_bytes(s, &h, sizeof(h), tsc);
+    } else {
+        uint8_t hdr[sizeof(struct pcap_rec_hdr)];
+        uint32_t sec = (uint32_t)(ns / 1000000000ULL);
+        pcap_put_rec_hdr(hdr, sec, (uint32_t)(ns - (uint64_t)sec * 1000000000ULL), caplen,
+                         m->pkt_len);
+        put_bytes(s, hdr, sizeof(hdr), tsc);
+    }
     uint32_t left = caplen;
     for (struct rte_mbuf *seg = m; seg != NULL && left > 0; seg = seg->next) {
         uint32_t k = RTE_MIN(left, (uint32_t)seg->data_len);
         put_bytes(s, rte_pktmbuf_mtod(seg, void *), k, tsc);
         left -= k;
+    }
+    if (s->ng) {
+        uint8_t tail[3 + PCAPNG_EPB_OPTS_MAX + 4];
+        put_bytes(s, tail, pcapng_epb_trailer(tail, caplen, reclen, &src->epb), tsc);
     }
     rec_done(s, si, reclen, ns);
     if (s->off == s->bsize) {
@@ -238,14 +260,19 @@ static void stop_for_limit(struct rx_stream *s)
     s->run->stop = 1;
 }
 
-/* Store a burst. Measured: see bench/RESULTS.md (net_null, 64 B). */
-static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uint16_t n,
-                        uint16_t keep, uint64_t tsc)
+/* Store a burst, specialised per format (ng: pcapng EPBs, else pcap
+ * records) so that neither pays for the other. Measured: see
+ * bench/RESULTS.md (net_null, 64 B). */
+static __rte_always_inline void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts,
+                                            uint16_t n, uint16_t keep, uint64_t tsc,
+                                            const bool ng)
 {
     uint64_t ns = lc_clock_ns(s->clock, tsc);
-    uint32_t sec = (uint32_t)(ns / 1000000000ULL);
-    uint32_t nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
-    const uint32_t hl = s->fmt->rec_hdr_len;
+    uint32_t sec = 0, nsec = 0;
+    if (!ng) {
+        sec = (uint32_t)(ns / 1000000000ULL);
+        nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
+    }
     const uint32_t snap = s->snaplen;
     uint64_t bytes = 0, dropped = 0;
     uint16_t i = 0;
@@ -290,20 +317,29 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
             } else {
                 ns = lc_clock_ns(s->clock, tsc);
             }
-            sec = (uint32_t)(ns / 1000000000ULL);
-            nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
+            if (!ng) {
+                sec = (uint32_t)(ns / 1000000000ULL);
+                nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
+            }
         }
         uint32_t len = m->pkt_len;
         uint32_t caplen = RTE_MIN(len, snap);
-        uint32_t reclen = hl + caplen;
+        uint32_t reclen = rec_len(ng, src, caplen);
         bytes += len;
 
         if (likely(s->cur != NULL && s->off + reclen <= s->bsize && m->nb_segs == 1 &&
                    s->fst.bytes + reclen <= s->lim_bytes && s->fst.pkts < s->lim_pkts &&
                    s->file_open)) {
             uint8_t *dst = s->cur->data + s->off;
-            pcap_put_rec_hdr(dst, sec, nsec, caplen, len);
-            rte_memcpy(dst + hl, rte_pktmbuf_mtod(m, void *), caplen);
+            if (ng) {
+                pcapng_put_epb_head(dst, reclen, src->ifid, ns, caplen, len);
+                rte_memcpy(dst + sizeof(struct pcapng_epb), rte_pktmbuf_mtod(m, void *), caplen);
+                pcapng_put_epb_tail(dst, reclen, &src->epb);
+            } else {
+                pcap_put_rec_hdr(dst, sec, nsec, caplen, len);
+                rte_memcpy(dst + sizeof(struct pcap_rec_hdr), rte_pktmbuf_mtod(m, void *),
+                           caplen);
+            }
             s->off += reclen;
             rec_done(s, si, reclen, ns);
             if (unlikely(s->off == s->bsize)) {
@@ -314,7 +350,7 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
             }
             continue;
         }
-        int r = record_slow(s, si, m, caplen, sec, nsec, ns, tsc);
+        int r = record_slow(s, si, m, caplen, ns, tsc);
         if (r == 1) {
             dropped++;
         } else if (r == 2) {
@@ -331,6 +367,18 @@ static void burst_store(struct rx_stream *s, int si, struct rte_mbuf **pkts, uin
     if (n > keep)
         cnt_add(s, si, QC_after_limit, n - keep);
     free_burst(pkts, n);
+}
+
+static void burst_store_pcap(struct rx_stream *s, int si, struct rte_mbuf **pkts, uint16_t n,
+                             uint16_t keep, uint64_t tsc)
+{
+    burst_store(s, si, pkts, n, keep, tsc, false);
+}
+
+static void burst_store_pcapng(struct rx_stream *s, int si, struct rte_mbuf **pkts, uint16_t n,
+                               uint16_t keep, uint64_t tsc)
+{
+    burst_store(s, si, pkts, n, keep, tsc, true);
 }
 
 /* Count-only: the identical receive, timestamp and accounting path, with the
@@ -397,8 +445,10 @@ static uint16_t burst_handle(struct rx_stream *s, int si, struct rte_mbuf **pkts
     uint16_t keep = budget_take(s, n);
     if (s->count_only)
         burst_count(s, si, pkts, n, keep, tsc);
+    else if (s->ng)
+        burst_store_pcapng(s, si, pkts, n, keep, tsc);
     else
-        burst_store(s, si, pkts, n, keep, tsc);
+        burst_store_pcap(s, si, pkts, n, keep, tsc);
     return n;
 }
 
@@ -487,14 +537,18 @@ int rx_stream_main(void *arg)
         }
     }
 
-    /* Stop: the open file's last block goes out marked FILE_END. */
+    /* Stop: the open file's last block goes out unmarked. The writer closes
+     * the file once every receive lcore has stopped and the main thread has
+     * read the ports' final counters (rx_done), so that the statistics
+     * blocks a format writes at close hold the final values. */
     tsc = rte_rdtsc();
     if (!s->count_only && s->file_open) {
         if (s->cur && s->off > 0) {
-            file_end(s, tsc);
-        } else {
-            s->file_open = false;
+            handoff(s, s->cur, s->off, tsc);
+            s->cur = NULL;
+            s->off = 0;
         }
+        s->file_open = false;
     }
     if (s->cur) {
         rte_stack_push(s->free, (void **)&s->cur, 1);

@@ -78,6 +78,100 @@ static void ring_push(struct writer *w, struct writer_stream *ws, int idx)
     }
 }
 
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rx_load(const struct rx_stream *rx, int si, int idx)
+{
+    return __atomic_load_n(&rx->cnt[si].v[idx], __ATOMIC_RELAXED);
+}
+
+/* Per interface (port), cumulative since the capture started, over every
+ * queue of the port whichever stream polls it. The receive counters are
+ * relaxed loads (exact at the final close: the receive lcores have
+ * stopped); the writer's own are exact; the device's are what the main
+ * thread last published (its final reading at the final close). */
+static void writer_ifstats(const struct writer *w, struct format_ifstats *st)
+{
+    const int nif = w->finfo->nifaces;
+    const uint64_t now = realtime_ns();
+
+    memset(st, 0, sizeof(*st) * (size_t)nif);
+    for (int p = 0; p < nif; p++) {
+        const uint64_t *v = w->ports[p].v;
+        st[p].start_ns = w->start_ns;
+        st[p].end_ns = now;
+        st[p].ifrecv = __atomic_load_n(&v[PC_nic_packets], __ATOMIC_RELAXED);
+        st[p].ifdrop = __atomic_load_n(&v[PC_nic_missed], __ATOMIC_RELAXED) +
+                       __atomic_load_n(&v[PC_nic_errors], __ATOMIC_RELAXED);
+        st[p].osdrop = __atomic_load_n(&v[PC_mbuf_failures], __ATOMIC_RELAXED);
+    }
+    for (int i = 0; i < w->nstreams; i++) {
+        const struct writer_stream *ws = &w->ws[i];
+        const struct rx_stream *rx = ws->rx;
+        for (int si = 0; si < rx->nsrc; si++) {
+            struct format_ifstats *f = &st[rx->src[si].ifid];
+            uint64_t filtered = rx_load(rx, si, QC_filtered);
+            uint64_t received = rx_load(rx, si, QC_received);
+            f->filteraccept += received > filtered ? received - filtered : 0;
+            f->osdrop += rx_load(rx, si, QC_dropped_no_block) + ws->cnt[si].v[QC_lost_disk] +
+                         ws->cnt[si].v[QC_unwritten_abort];
+            f->usrdeliv += ws->cnt[si].v[QC_written];
+        }
+    }
+}
+
+static bool reclaim_oldest(struct writer *w);
+
+/* Append the format's trailer (pcapng: the statistics blocks) after the
+ * last complete record: the file's last partial page, kept in ws->tail, is
+ * written again with the trailer behind it in one aligned write, and the
+ * close trims the zero padding after it. On failure the file keeps its
+ * records and ends without the trailer. */
+static void write_trailer(struct writer *w, struct writer_stream *ws)
+{
+    struct format_ifstats st[FORMAT_MAX_IFACES];
+    size_t keep = (size_t)(ws->rec_ok - ws->tail_off);
+
+    writer_ifstats(w, st);
+    size_t n = w->fmt->file_trailer(ws->tail + keep, WRITER_TAIL_CAP - keep, w->finfo, st);
+    if (n == 0) {
+        fail(w, 70, "statistics blocks of %s/%s do not fit %u bytes <- writer stream %d",
+             w->tmpl.dir, ws->f.partial, WRITER_TAIL_CAP, ws->rx->id);
+        return;
+    }
+    size_t padded = (keep + n + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1);
+    memset(ws->tail + keep + n, 0, padded - keep - n);
+    bool fell_back = false;
+    int rc = outfile_pwrite(&ws->f, ws->tail, padded, ws->tail_off, &fell_back);
+    /* a full disk with a room policy: delete the oldest file, write again */
+    while (rc == -ENOSPC && (w->disk_limit || w->min_free) && reclaim_oldest(w))
+        rc = outfile_pwrite(&ws->f, ws->tail, padded, ws->tail_off, &fell_back);
+    if (rc == 0 && ws->tail_off + padded > ws->disk_size)
+        ws->disk_size = ws->tail_off + padded;
+    if (rc < 0) {
+        fail(w, 74, "write %s/%s at offset %llu (statistics blocks): %s <- writer stream %d",
+             w->tmpl.dir, ws->f.partial, (unsigned long long)ws->tail_off, strerror(-rc),
+             ws->rx->id);
+        return;
+    }
+    ws->f.length = ws->rec_ok + n;
+}
+
+/* After a block is written: keep the page holding the end of its last
+ * complete record, up to that end (it lies inside the block: file_off is
+ * aligned). At most 4095 bytes per block. */
+static void keep_tail(struct writer_stream *ws, const struct block *b)
+{
+    uint64_t page = b->rec_end & ~(uint64_t)(BLOCK_ALIGN - 1);
+    memcpy(ws->tail, b->data + (page - b->file_off), (size_t)(b->rec_end - page));
+    ws->tail_off = page;
+}
+
 static void close_file(struct writer *w, struct writer_stream *ws)
 {
     if (!ws->open)
@@ -91,6 +185,8 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         return;
     }
     ws->f.length = ws->rec_ok;
+    if (w->fmt->file_trailer && ws->tail && ws->rec_ok > 0 && !ws->failed)
+        write_trailer(w, ws);
     int rc = outfile_close(&ws->f, w->sync);
     ws->open = false;
     struct file_record *fr = new_file_record(w);
@@ -98,7 +194,7 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         snprintf(fr->name, sizeof(fr->name), "%s", ws->f.final);
         fr->stream = ws->rx->id;
         fr->records = ws->records;
-        fr->bytes = ws->rec_ok;
+        fr->bytes = ws->f.length;
         fr->ts_first = ws->ts_first;
         fr->ts_last = ws->ts_last;
         fr->error = rc;
@@ -123,6 +219,8 @@ static void open_file(struct writer *w, struct writer_stream *ws, const struct b
     ws->file_seq = b->file_seq;
     ws->file_start_ns = b->file_start_ns;
     ws->rec_ok = 0;
+    ws->tail_off = 0;
+    ws->failed = false;
     ws->records = ws->bytes = ws->ts_first = ws->ts_last = 0;
     if (names_format(name, sizeof(name), &w->tmpl, w->rotating, w->multi ? ws->rx->id : -1,
                      b->file_seq, b->file_start_ns) < 0) {
@@ -240,6 +338,7 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
         }
         if (rc < 0) {
             count_lost(ws, b, QC_lost_disk);
+            ws->failed = true;
             fail(w, 74, "write %s/%s at offset %llu: %s <- writer stream %d", w->tmpl.dir,
                  ws->f.partial, (unsigned long long)b->file_off, strerror(-rc), ws->rx->id);
             close_file(w, ws);      /* trimmed to the last complete record */
@@ -252,8 +351,11 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
                     recs += b->nrec[si];
                 }
             }
-            if (b->rec_end)
+            if (b->rec_end) {
                 ws->rec_ok = b->rec_end;
+                if (ws->tail)
+                    keep_tail(ws, b);
+            }
             ws->records += recs;
             if (recs && ws->ts_first == 0)
                 ws->ts_first = b->ts_first;

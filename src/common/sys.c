@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 volatile sig_atomic_t lc_signals;
@@ -107,4 +108,46 @@ int lc_port_spec_kind(const char *spec)
             return 'k';
     }
     return 0;
+}
+
+void lc_os_name(char *out, size_t cap)
+{
+    struct utsname u;
+    if (uname(&u) == 0)
+        snprintf(out, cap, "%s %s", u.sysname, u.release);
+    else
+        snprintf(out, cap, "Linux");
+}
+
+void lc_cpu_model(char *out, size_t cap)
+{
+    static const char *const keys[] = { "model name", "Hardware", "cpu model", "Model" };
+    char line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+
+    out[0] = '\0';
+    while (f && out[0] == '\0' && fgets(line, sizeof(line), f)) {
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+            size_t n = strlen(keys[k]);
+            if (strncmp(line, keys[k], n) != 0)
+                continue;
+            const char *v = strchr(line + n, ':');
+            if (v == NULL)
+                continue;
+            v++;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            size_t len = strcspn(v, "\n");
+            if (len > 0) {
+                snprintf(out, cap, "%.*s", (int)len, v);
+                break;
+            }
+        }
+    }
+    if (f)
+        fclose(f);
+    if (out[0] == '\0') {
+        struct utsname u;
+        snprintf(out, cap, "%s", uname(&u) == 0 ? u.machine : "unknown");
+    }
 }

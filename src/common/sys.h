@@ -30,4 +30,11 @@ int lc_cpus_allowed(const unsigned *want, int nwant, const unsigned *allowed, in
  * 'v' vdev (net_...), 'k' kernel network interface, 0 unknown. */
 int lc_port_spec_kind(const char *spec);
 
+/* "Linux 6.1.0-18-amd64" (uname sysname and release). */
+void lc_os_name(char *out, size_t cap);
+
+/* The CPU model per /proc/cpuinfo ("model name", or the ARM "Hardware"),
+ * else the machine name from uname. */
+void lc_cpu_model(char *out, size_t cap);
+
 #endif

@@ -52,11 +52,20 @@ static size_t pcap_valid_prefix(const uint8_t *buf, size_t len, uint64_t *nrec)
     return off;
 }
 
+static size_t pcap_trailer_len(const struct format_info *info)
+{
+    (void)info;
+    return 0;
+}
+
 const struct format_ops format_pcap = {
     .name = "pcap",
     .ext = ".pcap",
+    .kind = FORMAT_PCAP,
     .rec_hdr_len = sizeof(struct pcap_rec_hdr),
     .file_header = pcap_file_header,
+    .file_trailer = NULL,
+    .trailer_len = pcap_trailer_len,
     .valid_prefix = pcap_valid_prefix,
 };
 
@@ -64,5 +73,7 @@ const struct format_ops *format_by_name(const char *name)
 {
     if (strcmp(name, "pcap") == 0)
         return &format_pcap;
+    if (strcmp(name, "pcapng") == 0)
+        return &format_pcapng;
     return NULL;
 }

@@ -53,6 +53,18 @@ int main(void)
     CHECK(parse(1, "--version") == 0 && cfg.version);
     CHECK(parse(6, "-i", "x", "-w", "y", "--stats-interval", "0") == 0 &&
           cfg.stats_interval_ns == 0);
+    /* formats: -n / --pcapng, -P / --pcap, -F; the last one given wins */
+    CHECK(parse(5, "-i", "x", "-w", "y", "-n") == 0 && strcmp(cfg.format, "pcapng") == 0);
+    CHECK(parse(5, "-i", "x", "-w", "y", "--pcapng") == 0 && strcmp(cfg.format, "pcapng") == 0);
+    CHECK(parse(6, "-i", "x", "-w", "y", "-F", "pcapng") == 0 &&
+          strcmp(cfg.format, "pcapng") == 0);
+    CHECK(parse(6, "-i", "x", "-w", "y", "-n", "-P") == 0 && strcmp(cfg.format, "pcap") == 0);
+    CHECK(parse(6, "-i", "x", "-w", "y", "-P", "--pcapng") == 0 &&
+          strcmp(cfg.format, "pcapng") == 0);
+    CHECK(parse(7, "-i", "x", "-w", "y", "-n", "-F", "pcap") == 0 &&
+          strcmp(cfg.format, "pcap") == 0);
+    CHECK(parse(6, "-i", "x", "-w", "y", "-F", "pcap") == 0 && strcmp(cfg.format, "pcap") == 0 &&
+          cfg.filter == NULL);
 
     BAD("'0'", 6, "-i", "x", "-w", "y", "-s", "0");
     BAD("'10x'", 6, "-i", "x", "-w", "y", "-s", "10x");
@@ -75,6 +87,8 @@ int main(void)
     BAD("'0'", 6, "-i", "x", "-w", "y", "-q", "0");
     BAD("'1'", 6, "-i", "x", "-w", "y", "-B", "1");
     BAD("'pcapx'", 6, "-i", "x", "-w", "y", "-F", "pcapx");
+    BAD("pcap or pcapng", 6, "-i", "x", "-w", "y", "-F", "PCAPNG");
+    BAD("'ng'", 6, "-i", "x", "-w", "y", "-F", "ng");
     BAD("'y'", 5, "-i", "x", "-w", "y", "--count-only");
     BAD("'z'", 6, "-i", "x", "-w", "y", "-w", "z");
     BAD("'2x'", 6, "-i", "x", "-w", "y", "--stats-interval", "2x");
