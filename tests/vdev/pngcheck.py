@@ -23,6 +23,8 @@ tool prints the Interface Statistics Blocks, so the tests read them here).
       sum(written) over the port's queues. Prints "ok" or the differences.
 """
 import json
+import mmap
+import os
 import struct
 import sys
 
@@ -83,8 +85,11 @@ def once(opts, where, allowed):
 
 
 def walk(path, snaplen=None, nif=None, ts_min=None, ts_max=None):
-    data = open(path, "rb").read()
-    size = len(data)
+    f = open(path, "rb")
+    size = os.fstat(f.fileno()).st_size
+    if size == 0:
+        raise Bad("empty file")
+    data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     off = 0
     phase = "shb"
     idbs, isbs = [], []
