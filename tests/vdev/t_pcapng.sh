@@ -325,3 +325,22 @@ case_png_signal() {
         log "$mode: $sum records in ${#files[@]} files; forced $(jget "$T/s.json" 'd["forced"]'), unwritten $(jget "$T/s.json" 'd["totals"]["unwritten_abort"]')"
     done
 }
+
+# a capture filter with pcapng: if_filter holds the expression (libpcap
+# syntax), the file holds what tcpdump's filter keeps, and the ISB's
+# isb_filteraccept (received - filtered) equals the JSON
+register png_filter asan
+case_png_filter() {
+    local want expr="ip and udp"
+    want=$(tcpdump -r "$KNOWN" -nn "$expr" 2>/dev/null | wc -l)
+    lc -i "$PCAP_PORT" -n -w "$W/f.pcapng" -a duration:2 -f "$expr" --stats-json "$T/s.json"
+    expect_rc 0 "-n -f '$expr'"
+    png_valid "$W/f.pcapng" --nif 1
+    [ "$PV_COUNT" = "$want" ] || fail "$PV_COUNT records, tcpdump's filter keeps $want"
+    [ "$(jget_str "$PNG_JSON" 'd["idbs"][0].get("filter")')" = "$expr" ] ||
+        fail "if_filter '$(jget_str "$PNG_JSON" 'd["idbs"][0].get("filter")')', expected '$expr'"
+    grep -q "Filter string = $expr$" "$T/capinfos.txt" || fail "capinfos does not show the filter: $(grep -i filter "$T/capinfos.txt")"
+    out=$($PNGCHECK isb-json "$W/f.pcapng" "$T/s.json") || fail "ISB vs JSON: $out"
+    [ "$(jget_str "$PNG_JSON" '[d["isbs"][0]["ifrecv"], d["isbs"][0]["filteraccept"], d["isbs"][0]["usrdeliv"]]')" = "$(KNOWN_N) $want $want" ] ||
+        fail "ISB ifrecv/filteraccept/usrdeliv $(jget_str "$PNG_JSON" '[d["isbs"][0]["ifrecv"], d["isbs"][0]["filteraccept"], d["isbs"][0]["usrdeliv"]]'), expected $(KNOWN_N) $want $want"
+}
