@@ -1,12 +1,11 @@
 /* Recovery of partial capture files: see recover.h.
  *
- * Nothing past the last record that can be checked whole is trusted. pcap
- * files are walked by the encoder's own valid_prefix (format/pcap.c: caplen
+ * Nothing past the last record that can be checked whole is trusted: each
+ * file is walked by its encoder's own valid_prefix (format/pcap.c: caplen
  * within the snap length and the frame, nanoseconds below 1e9, the record
- * inside the file). A pcapng block must have a length that is a multiple of
- * 4, at least 12, inside the file, and the same length again in its
- * trailer; twelve zero bytes where a block should start are the zero
- * padding of an aligned direct write: the end. */
+ * inside the file; format/pcapng.c: a block length that is a multiple of 4,
+ * at least 12, inside the file and repeated in its trailer, packets on a
+ * known interface). Files linecap did not write are left alone. */
 #include "storage/recover.h"
 
 #include "format/format.h"
@@ -25,7 +24,6 @@
 
 #define PCAPNG_SHB 0x0A0D0D0Au
 #define PCAPNG_BOM 0x1A2B3C4Du
-#define PCAPNG_MIN_BLOCK 12u
 #define PCAPNG_MIN_SHB 28u
 
 static uint32_t rd32(const uint8_t *p, bool swap)
@@ -43,68 +41,40 @@ static bool all_zero(const uint8_t *p, size_t n)
     return true;
 }
 
-static void scan_pcapng(const uint8_t *p, size_t n, struct recover_scan *out)
+/* Where the walk stopped: zeros (the padding of the last aligned write) or
+ * a torn record. */
+static void tail_reason(const uint8_t *p, struct recover_scan *out)
 {
-    size_t off = 0;
-    bool swap = false;
-
-    while (off < n) {
-        if (n - off < PCAPNG_MIN_BLOCK) {
-            out->why = all_zero(p + off, n - off) ? "zero-filled tail" : "torn block header";
-            return;
-        }
-        const uint8_t *b = p + off;
-        if (all_zero(b, PCAPNG_MIN_BLOCK)) {
-            out->why = "zero-filled tail";
-            return;
-        }
-        uint32_t type = rd32(b, false);     /* the SHB type reads the same both ways */
-        if (type == PCAPNG_SHB) {
-            uint32_t bom = rd32(b + 8, false);
-            if (bom == PCAPNG_BOM) {
-                swap = false;
-            } else if (bom == __builtin_bswap32(PCAPNG_BOM)) {
-                swap = true;
-            } else {
-                out->why = "section header with a bad byte-order magic";
-                return;
-            }
-        } else if (off == 0) {
-            out->why = "does not start with a section header block";
-            return;
-        } else {
-            type = rd32(b, swap);
-        }
-        uint32_t len = rd32(b + 4, swap);
-        if (len < PCAPNG_MIN_BLOCK || len % 4 != 0 ||
-            (type == PCAPNG_SHB && len < PCAPNG_MIN_SHB)) {
-            out->why = "block with an impossible length (torn block)";
-            return;
-        }
-        if (n - off < len) {
-            out->why = "torn block (the file ends inside it)";
-            return;
-        }
-        if (rd32(b + len - 4, swap) != len) {
-            out->why = "block lengths disagree (torn block)";
-            return;
-        }
-        if (type == 6 || type == 3 || type == 2)    /* enhanced, simple, obsolete packet */
-            out->records++;
-        off += len;
-        out->good_end = off;
-        out->format = RECOVER_PCAPNG;
-    }
+    if (out->good_end < out->size)
+        out->why = all_zero(p + out->good_end, out->size - out->good_end)
+                       ? "zero-filled tail" : "torn record";
 }
 
 void recover_scan_buf(const uint8_t *p, size_t n, struct recover_scan *out)
 {
+    /* The encoders' own walkers decide what a complete record is: the
+     * rules live with each format (format/pcap.c, format/pcapng.c). */
     memset(out, 0, sizeof(*out));
     out->size = n;
     if (n >= 4 && rd32(p, false) == PCAPNG_SHB) {
-        scan_pcapng(p, n, out);
-        if (out->format == RECOVER_NONE)
-            out->good_end = 0;
+        uint32_t bom = n >= 12 ? rd32(p + 8, false) : 0;
+        if (bom != PCAPNG_BOM && !(n < 12 || all_zero(p + 4, 8))) {
+            out->format = RECOVER_UNKNOWN;      /* other byte order: not ours */
+            out->why = "a section header linecap does not write (byte order)";
+            return;
+        }
+        if (bom != PCAPNG_BOM || n < PCAPNG_MIN_SHB || rd32(p + 4, false) > n) {
+            out->why = "no complete section header";
+            return;
+        }
+        out->good_end = format_pcapng.valid_prefix(p, n, &out->records);
+        if (out->good_end == 0) {
+            out->format = RECOVER_UNKNOWN;
+            out->why = "a section header linecap does not write (byte order or version)";
+            return;
+        }
+        out->format = RECOVER_PCAPNG;
+        tail_reason(p, out);
         return;
     }
     if (n < sizeof(struct pcap_file_hdr) || all_zero(p, sizeof(struct pcap_file_hdr))) {
@@ -116,12 +86,9 @@ void recover_scan_buf(const uint8_t *p, size_t n, struct recover_scan *out)
         out->why = "not a pcap or pcapng file written by linecap (unknown magic)";
         return;
     }
-    /* the encoder's own walker: the record rules live with the format */
     out->format = RECOVER_PCAP;
     out->good_end = format_pcap.valid_prefix(p, n, &out->records);
-    if (out->good_end < n)
-        out->why = all_zero(p + out->good_end, n - out->good_end)
-                       ? "zero-filled tail" : "torn record";
+    tail_reason(p, out);
 }
 
 int recover_scan_fd(int fd, struct recover_scan *out)

@@ -142,6 +142,13 @@ static void test_pcapng_tails(void)
     recover_scan_buf(buf, 20, &s);          /* torn section header */
     CHECK(s.format == RECOVER_NONE);
     CHECK_EQ_U(s.good_end, 0);
+
+    make_pcapng(buf, 1);                    /* the other byte order: not ours, left alone */
+    put32(buf + 4, __builtin_bswap32(28));
+    put32(buf + 8, __builtin_bswap32(0x1A2B3C4D));
+    recover_scan_buf(buf, 200, &s);
+    CHECK(s.format == RECOVER_UNKNOWN);
+    CHECK_EQ_U(s.good_end, 0);
 }
 
 static void test_names(void)
