@@ -28,12 +28,12 @@ command -v "$CC" >/dev/null || die "$CC not found (apt-get install clang-14)"
 
 sources() {     # the sources each target links
     local common="src/common/log.c src/common/units.c src/common/tsclock.c src/common/sys.c src/common/json.c"
-    local storage="src/storage/recover.c src/storage/names.c src/storage/outfile.c src/format/pcap.c"
+    local storage="src/storage/recover.c src/storage/names.c src/storage/outfile.c src/format/pcap.c src/format/pcapng.c"
     case $1 in
         recover|names) echo "fuzz/fuzz_$1.c $storage" ;;
         options) echo "fuzz/fuzz_options.c src/app/options.c src/stats/counters.c src/stats/metrics.c src/stats/stats.c $common" ;;
-        pcap) echo "fuzz/fuzz_pcap.c src/format/pcap.c -lpcap" ;;
-        verify) echo "fuzz/fuzz_verify.c src/verify/flow.c src/verify/analyze.c src/verify/account.c src/verify/verify.c src/format/pcap.c $common -lpcap -ljansson -lm" ;;
+        pcap) echo "fuzz/fuzz_pcap.c src/format/pcap.c src/format/pcapng.c -lpcap" ;;
+        verify) echo "fuzz/fuzz_verify.c src/verify/flow.c src/verify/analyze.c src/verify/account.c src/verify/verify.c src/format/pcap.c src/format/pcapng.c $common -lpcap -ljansson -lm" ;;
         *) return 1 ;;
     esac
 }
