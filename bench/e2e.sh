@@ -3,14 +3,23 @@
 #   linecap-gen --rate 10g -> virtio-user/vhost-user -> linecap writing pcap
 #   to disk, beside dpdk-testpmd rxonly on the same link in the same run.
 # Traffic: 64 B frames (14.88 Mpps) and the ~965 B "caida" mix (1.22 GB/s).
-# Generator on CPU 0, receive core on CPU 1 (linecap's writer and main
-# thread share CPU 0 with the generator: 2 vCPUs here).
+# Generator on CPU 0; the receiver on CPU 1: testpmd's forwarding lcore,
+# and all of linecap (taskset -c 1: receive loop, writer and main thread;
+# the writer sleeps in O_DIRECT writes, so it fits beside the receive loop).
+# linecap-split is the layout linecap picks by itself when it may use both
+# CPUs: writer and main thread on CPU 0, which is the generator's here, so
+# the generator loses the writer's CPU time (about 1 Mpps, bench/RESULTS.md).
 #
 #   bench/e2e.sh [BUILD]
 #
 # Environment: LCE_DUR seconds per run (60), LCE_REPS runs per cell (1),
 # LCE_DIR scratch directory on the disk under test (/var/tmp/lce),
-# LCE_OUT report to append to (bench/RESULTS.md; "-" for stdout only).
+# LCE_OUT report to append to (bench/RESULTS.md; "-" for stdout only),
+# LCE_ENGINES the receivers, run in this order in every rep (default
+# "testpmd linecap"): testpmd, linecap, linecap-count (--count-only), and
+# linecap-split (writer on CPU 0), and
+# any of them as NAME@VAR=VALUE to run linecap with that environment
+# (paired A/B runs of a change: LCE_REPS=6 LCE_ENGINES="linecap linecap@X=1").
 set -u
 export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -46,7 +55,7 @@ cleanup() {
 trap 'cleanup; exit 130' INT TERM
 
 GEN_LINK="net_vhost0,iface=$SOCK,queues=1,client=1"
-CAP_LINK="net_virtio_user0,path=$SOCK,queues=1,server=1"
+CAP_LINK="net_virtio_user0,path=$SOCK,queues=1,server=1${LCE_QSIZE:+,queue_size=$LCE_QSIZE}"
 
 traffic_args() {   # 64 | caida
     case $1 in
@@ -63,12 +72,17 @@ gen_run() {
         -- --file-prefix=lceg$$ --single-file-segments >"$2.gen.log" 2>&1
 }
 
-run_linecap() {   # TRAFFIC REP
-    local tr=$1 rep=$2 base=$LOGS/linecap-$1-$2
+run_linecap() {   # TRAFFIC REP ENGINE
+    local tr=$1 rep=$2 eng=${3:-linecap} base=$LOGS/${3:-linecap}-$1-$2
+    local envs=() mode=(-w "$DIR/cap.pcap" -b filesize:2000000 -b files:4)
+    case $eng in *@*) envs=("${eng#*@}") ;; esac
+    case $eng in linecap-count*) mode=(--count-only) ;; esac
+    local pin=(taskset -c 1)
+    case $eng in linecap-split*) pin=() ;; esac
     rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     # a 4-file ring of 2 GB files bounds the disk used by a 60 s run
-    "$LC" -i "$CAP_LINK" --cores 1 -w "$DIR/cap.pcap" -b filesize:2000000 -b files:4 \
-        --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ \
+    env "${envs[@]}" "${pin[@]}" "$LC" -i "$CAP_LINK" --cores 1 "${mode[@]}" \
+        --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ --single-file-segments \
         >"$base.out" 2>"$base.err" &
     local lpid=$!
     PIDS=("$lpid")
@@ -79,9 +93,9 @@ run_linecap() {   # TRAFFIC REP
     local rc=$?
     PIDS=()
     rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
-    $PY - "$tr" "$rep" "$base" "$rc" >>"$RES" <<'PY'
+    $PY - "$tr" "$rep" "$base" "$rc" "$eng" >>"$RES" <<'PY'
 import json, sys
-tr, rep, base, rc = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+tr, rep, base, rc, eng = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 g = json.load(open(base + ".gen.json"))
 try:
     c = json.load(open(base + ".json"))
@@ -90,7 +104,7 @@ except Exception as e:
     c, t = None, {}
 drops = sum(t.get(k, 0) for k in ("dropped_no_block", "lost_disk", "unwritten_abort",
                                  "nic_missed", "nic_errors", "mbuf_failures"))
-print(json.dumps({"engine": "linecap", "traffic": tr, "rep": rep, "rc": rc,
+print(json.dumps({"engine": eng, "traffic": tr, "rep": rep, "rc": rc,
     "gen_sent": g["sent"], "gen_mpps": g["mpps"], "gen_wire_gbps": g["wire_gbps"],
     "rate_error_pct": g["rate_error_pct"],
     "received": t.get("received"), "written": t.get("written"),
@@ -100,7 +114,7 @@ print(json.dumps({"engine": "linecap", "traffic": tr, "rep": rep, "rc": rc,
     "identity": c["identity"]["holds"] if c else None,
     "elapsed_s": g["elapsed_s"]}))
 PY
-    log "linecap $tr rep $rep: $(tail -1 "$RES")"
+    log "$eng $tr rep $rep: $(tail -1 "$RES")"
 }
 
 run_testpmd() {   # TRAFFIC REP
@@ -136,8 +150,13 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(np
 grep -q hypervisor /proc/cpuinfo && cpu="$cpu (virtual machine)"
 for rep in $(seq 1 "$REPS"); do
     for tr in ${LCE_TRAFFIC:-64 caida}; do
-        run_testpmd "$tr" "$rep"
-        run_linecap "$tr" "$rep"
+        for eng in ${LCE_ENGINES:-testpmd linecap}; do
+            case $eng in
+                testpmd) run_testpmd "$tr" "$rep" ;;
+                linecap*) run_linecap "$tr" "$rep" "$eng" ;;
+                *) die "unknown engine $eng (testpmd, linecap, linecap-count, linecap-split, NAME@VAR=VALUE)" ;;
+            esac
+        done
     done
 done
 
@@ -149,19 +168,32 @@ out = []
 out.append("## End to end at 10 Gb/s: linecap-gen -> virtio-user/vhost-user -> capture (bench/e2e.sh)")
 out.append("")
 out.append(f"Machine: {cpu}; linecap {rev}; {dur} s per run; generator on CPU 0 at "
-           "`--rate 10g` (wire rate, 64 flows), receive core on CPU 1; linecap writes pcap "
+           "`--rate 10g` (wire rate, 64 flows); receiver on CPU 1 (testpmd's forwarding lcore; "
+           "linecap whole under `taskset -c 1`: receive loop, writer, main thread; linecap-split: "
+           "writer and main thread on CPU 0 beside the generator); linecap writes pcap "
            "with O_DIRECT to the root disk (ext4 on virtio-blk) in a ring of 4 x 2 GB files.")
 out.append("")
 out.append("| traffic | receiver | offered (gen sent) | gen Mpps | gen wire Gb/s | rate error | received | written | drops (all stages) | captured |")
 out.append("|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     rx = r.get("received")
-    wr = r.get("written", rx)
+    wr = rx if r["engine"].startswith("linecap-count") else r.get("written", rx)
     pct = "%.4f %%" % (100.0 * wr / r["gen_sent"]) if (wr is not None and r["gen_sent"]) else "n/a"
     tr = "64 B" if r["traffic"] == "64" else "~965 B mix"
     out.append(f"| {tr} | {r['engine']} | {r['gen_sent']} | {r['gen_mpps']:.3f} | {r['gen_wire_gbps']:.3f} | "
                f"{r['rate_error_pct']:+.3f} % | {rx} | {r.get('written', '-')} | {r.get('drops')} | {pct} |")
 out.append("")
+cells = {}
+for r in rows:
+    cells.setdefault((r["traffic"], r["engine"]), []).append(r["gen_mpps"])
+if any(len(v) > 1 for v in cells.values()):
+    out.append("Per receiver over the reps (gen Mpps): median [min - max]")
+    out.append("")
+    for (tr, eng), v in cells.items():
+        v = sorted(v)
+        med = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+        out.append(f"- {'64 B' if tr == '64' else '~965 B mix'}, {eng}: {med:.3f} [{v[0]:.3f} - {v[-1]:.3f}], {len(v)} runs")
+    out.append("")
 print("\n".join(out))
 PY
 )
