@@ -20,23 +20,13 @@
 # linecap-split (writer on CPU 0), and
 # any of them as NAME@VAR=VALUE to run linecap with that environment
 # (paired A/B runs of a change: LCE_REPS=6 LCE_ENGINES="linecap linecap@X=1").
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
-GEN=$BUILD/linecap-gen
+. "$(dirname "$0")/lib.sh"
 DUR=${LCE_DUR:-60}
 REPS=${LCE_REPS:-1}
 DIR=${LCE_DIR:-/var/tmp/lce}
 OUT=${LCE_OUT:-$HERE/RESULTS.md}
 LOGS=$DIR/logs.$(date +%Y%m%d-%H%M%S)
 SOCK=/run/lce-vhost.$$.sock
-PY=/usr/bin/python3
-die() { echo "e2e.sh: $*" >&2; exit 1; }
-log() { echo "e2e.sh: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"

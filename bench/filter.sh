@@ -16,13 +16,7 @@
 # LCB_REPS runs of LCB_DUR s. Waits for /tmp/lc-quiet to go away and for no
 # other linecap/testpmd/fio before each run. Writes the section between the
 # filter-bench markers of bench/RESULTS.md (LCB_OUT=- : stdout only).
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
+. "$(dirname "$0")/lib.sh"
 DIR=${LCB_DIR:-/var/tmp/lcbench}
 REPS=${LCB_REPS:-3}
 DUR=${LCB_DUR:-5}
@@ -35,8 +29,6 @@ SIMPLE='udp'
 # matches none of these frames (the verdict tests cover that form too).
 COMPLEX='(ip6 and udp portrange 1000-2000) or (vlan and ip and tcp[tcpflags] & tcp-syn != 0)'
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
 [ -x "$LC" ] || die "$LC not found"
 mkdir -p "$DIR" || die "cannot create $DIR"
 LOGS=$DIR/filter.$(date +%Y%m%d-%H%M%S)

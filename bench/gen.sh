@@ -12,13 +12,7 @@
 # Environment: LCG_REPS (3), LCG_DUR seconds per max-rate run (5),
 # LCG_ACC_DUR seconds per accuracy run (10), LCG_OUT report to append to
 # (bench/RESULTS.md; "-" for stdout only), LCG_LOGS log directory.
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-GEN=$BUILD/linecap-gen
+. "$(dirname "$0")/lib.sh"
 REPS=${LCG_REPS:-3}
 DUR=${LCG_DUR:-5}
 ACC_DUR=${LCG_ACC_DUR:-10}
@@ -27,8 +21,6 @@ LOGS=${LCG_LOGS:-/var/tmp/lcgbench/logs.$(date +%Y%m%d-%H%M%S)}
 SOCK_MEMIF=/run/lcgbench-memif.$$.sock
 SOCK_VHOST=/run/lcgbench-vhost.$$.sock
 RX_PID=
-die() { echo "gen.sh: $*" >&2; exit 1; }
-log() { echo "gen.sh: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$GEN" ] || die "$GEN not found: build first"

@@ -13,21 +13,13 @@
 #
 #   bench/kill.sh [BUILD]      Environment: LCK_TRIALS (50), LCK_PPS (2000000), LCK_DIR (/var/tmp/lck),
 #                              LCK_OUT (bench/RESULTS.md; "-" for stdout only)
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
+. "$(dirname "$0")/lib.sh"
 TRIALS=${LCK_TRIALS:-50}
 PPS=${LCK_PPS:-2000000}
-GEN=$BUILD/linecap-gen
 LK=lck$$
 DIR=${LCK_DIR:-/var/tmp/lck}
 OUT=${LCK_OUT:-$HERE/RESULTS.md}
 LCHECK="/usr/bin/python3 $ROOT/tests/vdev/lcheck.py"
-die() { echo "kill.sh: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"

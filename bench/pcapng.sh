@@ -13,22 +13,13 @@
 # then build/bench_encode (bench/encode.c): the encoding cost per record alone.
 # Prints a markdown section (and writes it to LCB_PNG_OUT if set). Waits for
 # /tmp/lc-quiet to disappear and for no other linecap/testpmd/fio before each run.
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
+. "$(dirname "$0")/lib.sh"
 DIR=${LCB_DIR:-/var/tmp/lcbench}
 REPS=${LCB_REPS:-3}
 DUR=${LCB_DUR:-10}
 SHM=/dev/shm/lcpng.$$
 LOGS=$DIR/png.$(date +%Y%m%d-%H%M%S)
-PY=/usr/bin/python3
 
-die() { echo "pcapng-bench: $*" >&2; exit 1; }
-log() { echo "pcapng-bench: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] || die "$LC not found"
 mkdir -p "$DIR" "$LOGS" "$SHM" || die "cannot create $DIR, $LOGS or $SHM"

@@ -16,21 +16,14 @@
 #   LCB_FOREIGN_MAX  CPU seconds other processes may use during a run before
 #               it is repeated (default 0.3)
 #   LCB_OUT     report file (default bench/RESULTS.md; "-" for stdout only)
-set -u
-export LC_ALL=C
+. "$(dirname "$0")/lib.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
 DIR=${LCB_DIR:-/var/tmp/lcbench}
 REPS=${LCB_REPS:-3}
 DUR=${LCB_DUR:-10}
 MAXWAIT=${LCB_MAXWAIT:-900}
 FOREIGN_MAX=${LCB_FOREIGN_MAX:-0.3}
 OUT=${LCB_OUT:-$HERE/RESULTS.md}
-PY=/usr/bin/python3
 HELPER=$HERE/lcb.py
 FIOBUF=/dev/hugepages/lcbench-fio.buf
 SIZES="64 1514"
@@ -41,8 +34,6 @@ SIZES="64 1514"
 FIO_CFGS="psync:1 io_uring:1 io_uring:2 io_uring:4 psync:1:zero"
 T0=$(date +%s)
 
-die() { echo "bench: $*" >&2; exit 1; }
-log() { echo "bench: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (DPDK, hugepages, O_DIRECT on $DIR)"
 [ -x "$LC" ] || die "$LC not found: build first (ninja -C ${BUILD#$ROOT/})"

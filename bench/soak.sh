@@ -13,14 +13,7 @@
 #
 #   bench/soak.sh [BUILD]   Environment: SOAK_SECS, SOAK_FAST_SECS, SOAK_PPS,
 #                           SOAK_DIR (/var/tmp/soak), SOAK_OUT (bench/RESULTS.md; "-": stdout)
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
-GEN=$BUILD/linecap-gen
+. "$(dirname "$0")/lib.sh"
 SECS=${SOAK_SECS:-600}
 FAST=${SOAK_FAST_SECS:-180}
 PPS=${SOAK_PPS:-500000}
@@ -28,8 +21,6 @@ DIR=${SOAK_DIR:-/var/tmp/soak}
 OUT=${SOAK_OUT:-$HERE/RESULTS.md}
 LK=soak$$
 LCHECK="/usr/bin/python3 $ROOT/tests/vdev/lcheck.py"
-die() { echo "soak.sh: $*" >&2; exit 1; }
-log() { echo "soak.sh: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"

@@ -23,17 +23,9 @@
 # LCS_OUT output directory, LCS_PATHS, LCS_TRAFFIC, LCS_ENGINES (subsets),
 # LCS_SECOND (1: run the second-consumer case; smoke 0), LCS_MAXWAIT seconds
 # to wait for other DPDK programs to end before a run (full 300, smoke 0).
-set -u
-export LC_ALL=C
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
 SMOKE=0
 if [ "${1:-}" = --smoke ]; then SMOKE=1; shift; fi
-BUILD=${1:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-LC=$BUILD/linecap
-GEN=$BUILD/linecap-gen
-PY=/usr/bin/python3
+. "$(dirname "$0")/lib.sh"
 HELPER=$HERE/study.py
 if [ $SMOKE = 1 ]; then
     DUR=${LCS_DUR:-1} REPS=${LCS_REPS:-1} SECOND=${LCS_SECOND:-0} MAXWAIT=${LCS_MAXWAIT:-0}
@@ -55,8 +47,6 @@ CAPDIR=$DIR/cap
 LOGS=$DIR/runs
 TAG=lcs$$
 LOCK=/tmp/lc-study.lock
-die() { echo "study.sh: $*" >&2; exit 1; }
-log() { echo "study.sh: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "no $LC or $GEN: build first (make build)"

@@ -56,12 +56,13 @@ struct app {
     struct writer writer;
     struct run_state run;
     double t_start;
-    /* Device counters as last read by the main thread, and whether the
-     * run is live; the metrics and telemetry threads read them under
-     * pub_lock (see app_source). */
+    /* Whether the run is live: the metrics and telemetry threads take a
+     * snapshot only under pub_lock while it is (see app_source). */
     pthread_mutex_t pub_lock;
     bool live;
-    uint64_t port_pub[LC_MAX_IFACES][PC_MAX];
+    /* Device counters as the main thread reads them (its own: they carry
+     * a port's counters across a reset); published in pub below. */
+    uint64_t port_read[LC_MAX_IFACES][PC_MAX];
     struct metrics_server metrics;
     struct manifest man;
     /* output format and what its headers say */
@@ -69,7 +70,10 @@ struct app {
     struct format_info finfo;
     char userappl[64], os[256], hardware[256];
     char if_desc[LC_MAX_IFACES][256];
-    struct port_pub pub[LC_MAX_IFACES];  /* device counters for the writer (pcapng ISBs) */
+    /* The device counters as last published by the main thread, the one
+     * copy every other thread reads (relaxed loads): the writer for pcapng
+     * ISBs, the metrics and telemetry threads, the live line. */
+    struct port_pub pub[LC_MAX_IFACES];
 };
 
 /* The format's file header with every port, built once to know its size:
@@ -376,13 +380,19 @@ static int build_streams(struct app *a, char *err, size_t errlen)
     return 0;
 }
 
-/* Poll the device counters into port_pub (main thread only). */
+static void publish_port(struct app *a, int p, const uint64_t v[PC_MAX])
+{
+    for (int i = 0; i < PC_MAX; i++)
+        __atomic_store_n(&a->pub[p].v[i], v[i], __ATOMIC_RELAXED);
+}
+
+/* Read the device counters and publish them (main thread only). */
 static void poll_ports(struct app *a)
 {
-    pthread_mutex_lock(&a->pub_lock);
-    for (int p = 0; p < a->nports; p++)
-        port_read_stats(&a->ports[p], a->port_pub[p]);     /* keeps counters across a reset */
-    pthread_mutex_unlock(&a->pub_lock);
+    for (int p = 0; p < a->nports; p++) {
+        port_read_stats(&a->ports[p], a->port_read[p]);    /* keeps counters across a reset */
+        publish_port(a, p, a->port_read[p]);
+    }
 }
 
 /* Counters now; the device's as last read unless read_ports. */
@@ -398,7 +408,8 @@ static void snapshot(struct app *a, struct st_snapshot *ss, bool read_ports)
         sp->port = a->ports[p].id;
         snprintf(sp->name, sizeof(sp->name), "%s", a->ports[p].name);
         snprintf(sp->driver, sizeof(sp->driver), "%s", a->ports[p].driver);
-        memcpy(sp->v, a->port_pub[p], sizeof(sp->v));
+        for (int i = 0; i < PC_MAX; i++)
+            sp->v[i] = __atomic_load_n(&a->pub[p].v[i], __ATOMIC_RELAXED);
         sp->nq = (int)a->ports[p].nq;
     }
     for (int i = 0; i < a->nrx; i++) {
@@ -488,12 +499,6 @@ static void go_live(struct app *a)
                     rte_eal_get_runtime_dir());
         a->man.telemetry = true;
     }
-}
-
-static void publish_port(struct app *a, int p, const uint64_t v[PC_MAX])
-{
-    for (int i = 0; i < PC_MAX; i++)
-        __atomic_store_n(&a->pub[p].v[i], v[i], __ATOMIC_RELAXED);
 }
 
 static void *writer_thread(void *arg)
@@ -841,8 +846,6 @@ int main(int argc, char **argv)
         struct timespec nap = { 0, 10000000 };
         nanosleep(&nap, NULL);
         poll_ports(a);
-        for (int p = 0; p < a->nports; p++)
-            publish_port(a, p, a->port_pub[p]);     /* for the writer's pcapng ISBs */
         double t = lc_now_s() - a->t_start;
         if (lc_signals > seen) {
             seen = lc_signals;

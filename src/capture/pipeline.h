@@ -101,8 +101,8 @@ struct rx_stream {
 
 /* The device counters of one port as the main thread last read them
  * (every 10 ms, and once more after the receive lcores stopped, before
- * rx_done): relaxed stores by main, relaxed loads by the writer, which
- * puts them in pcapng statistics blocks. */
+ * rx_done): relaxed stores by main, relaxed loads by the writer (pcapng
+ * statistics blocks) and the metrics and telemetry threads. */
 struct port_pub {
     uint64_t v[PC_MAX];
 };
