@@ -96,9 +96,9 @@ static void pcapng_round_trip(const uint8_t *data, size_t size, uint32_t snaplen
     struct format_ifstats st[FORMAT_MAX_IFACES] = { 0 };
     for (int i = 0; i < fi.nifaces; i++)
         st[i] = (struct format_ifstats){ 1, 2 + (uint64_t)n, (uint64_t)n, 0, (uint64_t)n, 0,
-                                         (uint64_t)n };
+                                         (uint64_t)n, (n & 1) ? UINT64_MAX - (uint64_t)n : 0 };
     size_t t = format_pcapng.file_trailer(buf + off, sizeof(buf) - off, &fi, st);
-    if (t != format_pcapng.trailer_len(&fi))
+    if (t == 0 || t > format_pcapng.trailer_len(&fi))
         abort();
     off += t;
     if (format_pcapng.valid_prefix(buf, off, &nrec) != off || nrec != (uint64_t)n)

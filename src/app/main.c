@@ -21,6 +21,7 @@
 #include <rte_stack.h>
 #include <rte_version.h>
 
+#include "app/eal.h"
 #include "app/manifest.h"
 #include "app/options.h"
 #include "app/telemetry.h"
@@ -37,6 +38,7 @@
 /* CPUs this process may run on, in order. */
 struct app {
     struct config cfg;
+    struct eal_args eal;
     struct name_template tmpl;
     int dirfd;
     unsigned main_cpu;
@@ -51,6 +53,7 @@ struct app {
     struct lc_filter filter;        /* loaded (after EAL) */
     bool has_filter;
     struct block_pool pool;
+    unsigned held_max;              /* blocks one stream may hold (block_plan) */
     struct rte_stack *free_ring;
     struct rx_stream *streams;
     struct writer writer;
@@ -106,6 +109,13 @@ static void describe_output(struct app *a)
         fi->ifaces[p].description = a->if_desc[p];
         fi->ifaces[p].filter = c->filter;
     }
+}
+
+/* The longest record of a caplen-byte frame in format f. */
+static uint32_t record_len_max(const struct format_ops *f, uint32_t caplen)
+{
+    return f->kind == FORMAT_PCAPNG ? pcapng_epb_len(caplen, PCAPNG_EPB_OPTS_MAX)
+                                    : (uint32_t)f->rec_hdr_len + caplen;
 }
 
 /* Check the output before anything starts: the directory exists and is
@@ -206,6 +216,19 @@ static int pick_cores(struct app *a, char *err, size_t errlen)
         a->rx_cpus[0] = cpus[n - 1];
         a->nrx = 1;
     }
+    for (int i = 0; i < a->nrx && !c->quiet; i++) {
+        int same = 0, first = i;
+        for (int j = 0; j < a->nrx; j++) {
+            if (a->rx_cpus[j] == a->rx_cpus[i]) {
+                same++;
+                if (j < first)
+                    first = j;
+            }
+        }
+        if (same > 1 && first == i)
+            lc_warn("--cores: %d receive loops share CPU %u (they take turns on it)", same,
+                    a->rx_cpus[i]);
+    }
     a->main_cpu = a->rx_cpus[0];
     bool shared = true;
     for (int j = 0; j < n && shared; j++) {
@@ -225,59 +248,15 @@ static int pick_cores(struct app *a, char *err, size_t errlen)
 
 static int start_eal(struct app *a, const char *argv0)
 {
-    static char buf[LC_MAX_EAL_ARGS + 16][256];
-    char *argv[LC_MAX_EAL_ARGS + 32];
-    int n = 0;
-    bool any_pci = false, any_index = false;
-
-#define ARG(...) (snprintf(buf[n], sizeof(buf[n]), __VA_ARGS__), argv[n] = buf[n], n++)
-    ARG("%s", argv0);
-    ARG("--in-memory");
-    {
-        char l[200];
-        int k = snprintf(l, sizeof(l), "0@%u", a->main_cpu);
-        for (int i = 0; i < a->nrx; i++)
-            k += snprintf(l + k, sizeof(l) - (size_t)k, ",%d@%u", i + 1, a->rx_cpus[i]);
-        ARG("--lcores=%s", l);
+    bool no_huge = !app_eal_user_mem(&a->cfg) && lc_free_hugepages() < 64;
+    if (no_huge && !a->cfg.quiet)
+        lc_info("notice: no free hugepages; running DPDK with --no-huge (slower)");
+    if (app_eal_args(&a->eal, &a->cfg, argv0, a->main_cpu, a->rx_cpus, a->nrx, no_huge) < 0) {
+        rte_errno = ENOMEM;
+        return -1;
     }
-    ARG("--main-lcore=0");
-    if (!a->cfg.telemetry)
-        ARG("--no-telemetry");
-    else
-        ARG("--log-level=lib.telemetry:error");
-
-    ARG("--log-level=lib.eal:error");
-    ARG("--log-level=pmd.*:warning");
-    /* rte_bpf_convert logs a refused program; linecap's start line says it */
-    ARG("--log-level=lib.bpf:critical");
-    for (int i = 0; i < a->cfg.nifaces; i++) {
-        int k = lc_port_spec_kind(a->cfg.ifaces[i]);
-        if (k == 'p') {
-            any_pci = true;
-            ARG("-a");
-            ARG("%s", a->cfg.ifaces[i]);
-        } else if (k == 'n') {
-            any_index = true;
-        }
-    }
-    if (!any_pci && !any_index)
-        ARG("--no-pci");
-    bool user_mem = false;
-    for (int i = 0; i < a->cfg.n_eal_args; i++)
-        if (strstr(a->cfg.eal_args[i], "huge") || strcmp(a->cfg.eal_args[i], "-m") == 0)
-            user_mem = true;
-    if (!user_mem && lc_free_hugepages() < 64) {
-        if (!a->cfg.quiet)
-            lc_info("notice: no free hugepages; running DPDK with --no-huge (slower)");
-        ARG("--no-huge");
-        ARG("-m");
-        ARG("%u", 256 + 64 * (unsigned)a->cfg.nifaces * a->cfg.queues);
-    }
-#undef ARG
-    for (int i = 0; i < a->cfg.n_eal_args; i++)
-        argv[n++] = (char *)a->cfg.eal_args[i];
-    argv[n] = NULL;
-    return rte_eal_init(n, argv);
+    /* The EAL keeps pointers into the vector: it lives as long as app. */
+    return rte_eal_init(a->eal.argc, a->eal.argv);
 }
 
 static int drop_privileges(const char *user, char *err, size_t errlen)
@@ -345,6 +324,7 @@ static int build_streams(struct app *a, char *err, size_t errlen)
         s->lcore = (unsigned)i + 1;
         s->snaplen = c->snaplen;
         s->bsize = a->pool.bsize;
+        s->held_max = a->held_max ? a->held_max : UINT32_MAX;
         s->count_only = c->count_only;
         s->filter = a->has_filter ? &a->filter : NULL;
         s->fmt = a->fmt;
@@ -665,17 +645,29 @@ int main(int argc, char **argv)
         if (c->rot_bytes)
             hint = c->rot_bytes;
         if (c->rot_pkts) {
-            uint64_t per = a->fmt->kind == FORMAT_PCAPNG ? 52 : 16;    /* record framing */
+            uint64_t per = record_len_max(a->fmt, 0);      /* record framing */
             uint64_t est = c->rot_pkts * (per + (uint64_t)RTE_MIN(c->snaplen, 1514u)) +
                            hdr_len + trl_len;
             hint = hint ? RTE_MIN(hint, est) : est;
         }
-        uint32_t bsize = block_size_for(hint);
-        while (bsize < BLOCK_SIZE_MAX && bsize < 2 * (hdr_len + trl_len))
-            bsize *= 2;         /* the first block of a file holds its header */
-        unsigned nblocks = (unsigned)(c->buffer_mib * (1u << 20) / bsize);
-        if (nblocks < 4)
-            nblocks = 4;
+        /* the largest record the snaplen allows, framing of either format */
+        uint32_t max_rec = record_len_max(a->fmt, c->snaplen);
+        struct block_plan plan;
+        uint64_t min_bytes;
+        if (block_plan(c->buffer_mib << 20, (unsigned)a->nrx, hint, max_rec,
+                       (uint32_t)(hdr_len + trl_len), &plan, &min_bytes) < 0) {
+            lc_err("-B %llu: too small for %d receive stream%s: at least %llu MiB (%u blocks "
+                   "of %llu KiB per stream at snaplen %u)",
+                   (unsigned long long)c->buffer_mib, a->nrx, a->nrx > 1 ? "s" : "",
+                   (unsigned long long)((min_bytes + (1u << 20) - 1) >> 20), BLOCK_MIN_PER_STREAM,
+                   (unsigned long long)(min_bytes / BLOCK_MIN_PER_STREAM / a->nrx >> 10),
+                   c->snaplen);
+            rte_eal_cleanup();
+            return EXIT_USAGE;
+        }
+        a->held_max = plan.per_stream;
+        uint32_t bsize = plan.bsize;
+        unsigned nblocks = plan.n;
         rc = block_pool_init(&a->pool, nblocks, bsize);
         if (rc < 0) {
             lc_err("-B %llu: cannot allocate a %llu MiB block pool: %s",

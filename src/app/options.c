@@ -239,6 +239,9 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             break;
         case OPT_CORES: {
             int n = lc_parse_cpu_list(optarg, c->cores, LC_MAX_CORES);
+            if (n == -ERANGE)
+                return bad(err, errlen, "--cores '%s': at most %d receive cores, CPU ids below 1024",
+                           optarg, LC_MAX_CORES);
             if (n < 0)
                 return bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 1 or 1,3 or 2-5",
                            optarg);

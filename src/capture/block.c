@@ -53,3 +53,24 @@ uint32_t block_size_for(uint64_t file_bytes_hint)
         b /= 2;
     return b;
 }
+
+int block_plan(uint64_t pool_bytes, unsigned nstreams, uint64_t hint, uint32_t max_rec,
+               uint32_t hdr_trl, struct block_plan *out, uint64_t *min_bytes)
+{
+    uint32_t floor = BLOCK_SIZE_MIN;
+    while (floor < BLOCK_SIZE_MAX && (floor < max_rec || floor < 2 * (uint64_t)hdr_trl))
+        floor *= 2;
+    uint32_t b = block_size_for(hint);
+    if (b < floor)
+        b = floor;
+    uint64_t need = (uint64_t)BLOCK_MIN_PER_STREAM * (nstreams ? nstreams : 1);
+    while (b > floor && pool_bytes / b < need)
+        b /= 2;
+    *min_bytes = need * floor;
+    if (pool_bytes / b < need)
+        return -ENOSPC;
+    out->bsize = b;
+    out->n = (unsigned)(pool_bytes / b);
+    out->per_stream = out->n / (nstreams ? nstreams : 1);
+    return 0;
+}

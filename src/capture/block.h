@@ -56,4 +56,25 @@ int block_pool_init(struct block_pool *p, unsigned n, uint32_t bsize);
 uint32_t block_size_for(uint64_t file_bytes_hint);
 void block_pool_free(struct block_pool *p);
 
+/* Blocks one receive stream may hold at least: the one it fills, a spare
+ * for a record that straddles, and two with the writer, so that every
+ * stream keeps writing whatever the others do. */
+#define BLOCK_MIN_PER_STREAM 4u
+
+struct block_plan {
+    uint32_t bsize;             /* bytes per block, a power of two */
+    unsigned n;                 /* blocks in the pool */
+    unsigned per_stream;        /* most blocks one stream may hold: its fair share */
+};
+
+/* The pool for pool_bytes shared by nstreams streams. The block size is
+ * block_size_for(hint), raised to hold the largest record (max_rec: a record
+ * then spans at most two blocks, the current one and the spare) and twice
+ * the file header plus trailer (hdr_trl: the first block holds the header),
+ * then lowered (not below those) until every stream gets
+ * BLOCK_MIN_PER_STREAM blocks. Returns 0, or -ENOSPC when pool_bytes is too
+ * small even so, with *min_bytes the smallest pool that works. Pure. */
+int block_plan(uint64_t pool_bytes, unsigned nstreams, uint64_t hint, uint32_t max_rec,
+               uint32_t hdr_trl, struct block_plan *out, uint64_t *min_bytes);
+
 #endif

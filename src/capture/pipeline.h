@@ -67,6 +67,7 @@ struct rx_stream {
     struct rx_source src[BLOCK_MAX_SRC];
     uint32_t snaplen;
     uint32_t bsize;             /* block size of the pool */
+    uint32_t held_max;          /* most blocks this stream may hold (its share) */
     bool count_only;
     const struct lc_filter *filter;     /* NULL: keep every packet */
     const struct format_ops *fmt;
@@ -95,6 +96,10 @@ struct rx_stream {
     uint64_t deadline_tsc;      /* time rotation due */
     uint64_t last_handoff_tsc;
     volatile int done;          /* set by the lcore when it has handed off all */
+    /* Blocks this stream holds: taken from the free stack by its lcore
+     * (cur, spare, handed off) until the writer returns them. Incremented by
+     * the lcore, decremented by the writer and by the lcore at stop. */
+    uint32_t held;
 
     struct rx_counters cnt[BLOCK_MAX_SRC];
 };

@@ -53,11 +53,16 @@ static inline void cnt_add(struct rx_stream *s, int si, int idx, uint64_t n)
     __atomic_store_n(&s->cnt[si].v[idx], s->cnt[si].v[idx] + n, __ATOMIC_RELAXED);
 }
 
+/* A free block, or NULL when the pool is empty or this stream already
+ * holds its share (so that one fast stream cannot starve the others). */
 static struct block *block_get(struct rx_stream *s)
 {
     void *p;
+    if (__atomic_load_n(&s->held, __ATOMIC_RELAXED) >= s->held_max)
+        return NULL;
     if (rte_stack_pop(s->free, &p, 1) != 1)
         return NULL;
+    __atomic_fetch_add(&s->held, 1, __ATOMIC_RELAXED);
     struct block *b = p;
     b->len = 0;
     b->flags = 0;
@@ -187,12 +192,32 @@ static __rte_always_inline uint32_t rec_len(const bool ng, const struct rx_sourc
               : (uint32_t)sizeof(struct pcap_rec_hdr) + caplen;
 }
 
+/* Bytes the segments of m hold, counted up to at least upto (a chain is
+ * walked no further than nb_segs segments). */
+static uint32_t seg_bytes(const struct rte_mbuf *m, uint32_t upto)
+{
+    uint32_t have = 0;
+    uint16_t nseg = 0;
+    for (const struct rte_mbuf *seg = m; seg != NULL && nseg < m->nb_segs && have < upto;
+         seg = seg->next, nseg++)
+        have += seg->data_len;
+    return have;
+}
+
 /* The general path: no block yet, a straddling record, a chained mbuf or a
  * limit to check. Returns 0 stored, 1 dropped, 2 stop (limit reached). */
 static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t caplen,
                        uint64_t ns, uint64_t tsc)
 {
     const struct rx_source *src = &s->src[si];
+    /* A record never claims more bytes than the segments hold: a driver can
+     * say a length its buffers do not carry (DPDK 22.11's net_pcap keeps a
+     * jumbo frame's length in 16 bits: pkt_len 80054, 14518 bytes). */
+    uint32_t have = seg_bytes(m, caplen);
+    if (have < caplen) {
+        caplen = have;
+        cnt_add(s, si, QC_short_frames, 1);
+    }
     uint32_t reclen = rec_len(s->ng, src, caplen);
 
     if (!s->file_open && !file_start(s, tsc))
@@ -221,7 +246,7 @@ static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t
         put_bytes(s, hdr, sizeof(hdr), tsc);
     }
     uint32_t left = caplen;
-    for (struct rte_mbuf *seg = m; seg != NULL && left > 0; seg = seg->next) {
+    for (struct rte_mbuf *seg = m; left > 0; seg = seg->next) {
         uint32_t k = RTE_MIN(left, (uint32_t)seg->data_len);
         put_bytes(s, rte_pktmbuf_mtod(seg, void *), k, tsc);
         left -= k;
@@ -327,7 +352,9 @@ static __rte_always_inline void burst_store(struct rx_stream *s, int si, struct 
         uint32_t reclen = rec_len(ng, src, caplen);
         bytes += len;
 
-        if (likely(s->cur != NULL && s->off + reclen <= s->bsize && m->nb_segs == 1 &&
+        /* one buffer holding the whole frame (else record_slow reads the
+         * chain, and what a short buffer really holds) */
+        if (likely(s->cur != NULL && s->off + reclen <= s->bsize && m->data_len == len &&
                    s->fst.bytes + reclen <= s->lim_bytes && s->fst.pkts < s->lim_pkts &&
                    s->file_open)) {
             uint8_t *dst = s->cur->data + s->off;
@@ -411,7 +438,25 @@ static uint16_t burst_filter(struct rx_stream *s, int si, struct rte_mbuf **pkts
     uint16_t k = 0, r = 0;
     uint64_t rbytes = 0;
 
+    /* A buffer chain holding fewer bytes than pkt_len (see record_slow)
+     * would take the filter's loads past its last segment: the filter sees
+     * the bytes present, the record the length as given. */
+    uint32_t saved_len[RX_BURST];
+    uint16_t short_at[RX_BURST], nshort = 0;
+    for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
+        if (unlikely(m->data_len != m->pkt_len)) {
+            uint32_t have = seg_bytes(m, m->pkt_len);
+            if (have < m->pkt_len) {
+                saved_len[nshort] = m->pkt_len;
+                short_at[nshort++] = i;
+                m->pkt_len = have;
+            }
+        }
+    }
     filter_run_burst(s->filter, pkts, rc, n);
+    for (uint16_t j = 0; j < nshort; j++)
+        pkts[short_at[j]]->pkt_len = saved_len[j];
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
         if (rc[i] != 0) {
@@ -551,10 +596,12 @@ int rx_stream_main(void *arg)
         s->file_open = false;
     }
     if (s->cur) {
+        __atomic_fetch_sub(&s->held, 1, __ATOMIC_RELAXED);
         rte_stack_push(s->free, (void **)&s->cur, 1);
         s->cur = NULL;
     }
     if (s->spare) {
+        __atomic_fetch_sub(&s->held, 1, __ATOMIC_RELAXED);
         rte_stack_push(s->free, (void **)&s->spare, 1);
         s->spare = NULL;
     }

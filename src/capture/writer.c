@@ -121,6 +121,7 @@ static void writer_ifstats(const struct writer *w, struct format_ifstats *st)
             f->osdrop += rx_load(rx, si, QC_dropped_no_block) + ws->cnt[si].v[QC_lost_disk] +
                          ws->cnt[si].v[QC_unwritten_abort];
             f->usrdeliv += ws->cnt[si].v[QC_written];
+            f->short_frames += rx_load(rx, si, QC_short_frames);
         }
     }
 }
@@ -365,6 +366,7 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
     }
     if (b->flags & BLOCK_FILE_END)
         close_file(w, ws);
+    __atomic_fetch_sub(&ws->rx->held, 1, __ATOMIC_RELAXED);
     rte_stack_push(w->free, (void **)&b, 1);   /* LIFO: the next block used is the one
                                                  * just written, so a few blocks circulate */
 }

@@ -131,11 +131,10 @@ int lc_parse_cpu_list(const char *s, unsigned *ids, int max)
         if (b >= 1024)
             return -ERANGE;
         for (unsigned long c = a; c <= b; c++) {
+            /* a CPU may repeat: its lcores then share it (functional
+             * tests of many streams on a small machine) */
             if (n >= max)
                 return -ERANGE;
-            for (int i = 0; i < n; i++)
-                if (ids[i] == c)
-                    return -EINVAL;
             ids[n++] = (unsigned)c;
         }
         if (*p == ',') {

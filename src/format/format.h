@@ -34,6 +34,7 @@ struct format_info {
 struct format_ifstats {
     uint64_t start_ns, end_ns;
     uint64_t ifrecv, ifdrop, filteraccept, osdrop, usrdeliv;
+    uint64_t short_frames;      /* written with fewer bytes than their length (a comment) */
 };
 
 struct format_ops {
@@ -50,7 +51,8 @@ struct format_ops {
      * small; NULL when the format has none. */
     size_t (*file_trailer)(uint8_t *buf, size_t cap, const struct format_info *info,
                            const struct format_ifstats *st);
-    /* The exact length file_trailer will produce (0 without one). */
+    /* The most file_trailer can produce (0 without one): the rotation counts
+     * it in a file's size, the writer keeps room for it. */
     size_t (*trailer_len)(const struct format_info *info);
     /* Walk the records of a complete file image [buf, buf+len) and return the
      * offset just past the last complete record (the longest valid prefix);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* String options are cut to these many bytes (at a character boundary);
@@ -174,12 +175,16 @@ static size_t pcapng_file_header(uint8_t *buf, size_t cap, const struct format_i
     return o.ok ? o.len : 0;
 }
 
-/* ISB: 20 bytes, 7 options of 8 bytes (12 each), end of options, trailer. */
+/* ISB: 20 bytes, 7 options of 8 bytes (12 each), end of options, trailer;
+ * and, only when some frames were short, an opt_comment saying how many. */
 #define ISB_LEN (20u + 7u * 12u + 4u + 4u)
+#define ISB_SHORT_FMT "short_frames=%llu: frames written with fewer bytes than their length"
+/* the option with a 20-digit count in place of %llu, padded to 4 bytes */
+#define ISB_SHORT_MAX (4u + (((unsigned)sizeof(ISB_SHORT_FMT) - 5u + 20u + 3u) & ~3u))
 
 static size_t pcapng_trailer_len(const struct format_info *info)
 {
-    return (size_t)info->nifaces * ISB_LEN;
+    return (size_t)info->nifaces * (ISB_LEN + ISB_SHORT_MAX);
 }
 
 static void ob_ts_opt(struct ob *o, uint16_t code, uint64_t ns)
@@ -211,6 +216,11 @@ static size_t pcapng_file_trailer(uint8_t *buf, size_t cap, const struct format_
         ob_u64_opt(&o, PCAPNG_ISB_FILTERACCEPT, s->filteraccept);
         ob_u64_opt(&o, PCAPNG_ISB_OSDROP, s->osdrop);
         ob_u64_opt(&o, PCAPNG_ISB_USRDELIV, s->usrdeliv);
+        if (s->short_frames) {
+            char c[96];
+            int k = snprintf(c, sizeof(c), ISB_SHORT_FMT, (unsigned long long)s->short_frames);
+            ob_opt(&o, PCAPNG_OPT_COMMENT, c, (uint16_t)k);
+        }
         ob_endofopt(&o);
         ob_end(&o, b);
     }

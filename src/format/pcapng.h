@@ -23,6 +23,7 @@
 /* option codes (sec. 3.5, 4.1-4.6) */
 enum {
     PCAPNG_OPT_ENDOFOPT = 0,
+    PCAPNG_OPT_COMMENT = 1,
     PCAPNG_SHB_HARDWARE = 2,
     PCAPNG_SHB_OS = 3,
     PCAPNG_SHB_USERAPPL = 4,

@@ -23,6 +23,7 @@
 #include <rte_version.h>
 
 #include "common/log.h"
+#include "dpdk/eal_args.h"
 #include "common/json.h"
 #include "common/sys.h"
 #include "capture/port.h"
@@ -93,32 +94,26 @@ static int pick_cores(struct gen *g, char *err, size_t errlen)
 
 static int start_eal(struct gen *g, const char *argv0)
 {
-    static char buf[GEN_MAX_EAL_ARGS + 16][512];
-    char *argv[GEN_MAX_EAL_ARGS + 32];
-    int n = 0;
+    /* grows with the arguments: no count of cores or pass-through
+     * arguments the options accept can overflow it; the EAL keeps pointers
+     * into it, so it is never freed */
+    static struct eal_args e;
     const struct gen_config *c = &g->cfg;
 
-#define ARG(...) (snprintf(buf[n], sizeof(buf[n]), __VA_ARGS__), argv[n] = buf[n], n++)
-    ARG("%s", argv0);
-    ARG("--in-memory");
-    ARG("--file-prefix=lcgen%d", (int)getpid());
-    {
-        char l[400];
-        int k = snprintf(l, sizeof(l), "0@%u", g->main_cpu);
-        for (int i = 0; i < g->ncpu; i++)
-            k += snprintf(l + k, sizeof(l) - (size_t)k, ",%d@%u", i + 1, g->tx_cpus[i]);
-        ARG("--lcores=%s", l);
-    }
-    ARG("--main-lcore=0");
-    ARG("--no-telemetry");
-    ARG("--log-level=lib.eal:error");
-    ARG("--log-level=pmd.*:warning");
+    eal_args_add(&e, "%s", argv0);
+    eal_args_add(&e, "--in-memory");
+    eal_args_add(&e, "--file-prefix=lcgen%d", (int)getpid());
+    eal_args_lcores(&e, g->main_cpu, g->tx_cpus, g->ncpu);
+    eal_args_add(&e, "--main-lcore=0");
+    eal_args_add(&e, "--no-telemetry");
+    eal_args_add(&e, "--log-level=lib.eal:error");
+    eal_args_add(&e, "--log-level=pmd.*:warning");
     int kind = lc_port_spec_kind(c->iface);
     if (kind == 'p') {
-        ARG("-a");
-        ARG("%s", c->iface);
+        eal_args_add(&e, "-a");
+        eal_args_add(&e, "%s", c->iface);
     } else if (kind != 'n') {
-        ARG("--no-pci");
+        eal_args_add(&e, "--no-pci");
     }
     bool user_mem = false;
     for (int i = 0; i < c->n_eal_args; i++)
@@ -133,20 +128,22 @@ static int start_eal(struct gen *g, const char *argv0)
             unsigned mb = 256 + 32 * g->nq;
             if (g->replay.n)
                 mb += (unsigned)(g->nq * 4096ull * (g->replay.max_len + 256) >> 20);
-            ARG("--no-huge");
-            ARG("-m");
-            ARG("%u", mb);
+            eal_args_add(&e, "--no-huge");
+            eal_args_add(&e, "-m");
+            eal_args_add(&e, "%u", mb);
         } else {
             /* One memory file per segment list, so virtio-user can share the
              * whole heap with vhost-user in a few regions. */
-            ARG("--single-file-segments");
+            eal_args_add(&e, "--single-file-segments");
         }
     }
-#undef ARG
     for (int i = 0; i < c->n_eal_args; i++)
-        argv[n++] = (char *)c->eal_args[i];
-    argv[n] = NULL;
-    return rte_eal_init(n, argv);
+        eal_args_add(&e, "%s", c->eal_args[i]);
+    if (e.err) {
+        rte_errno = ENOMEM;
+        return -1;
+    }
+    return rte_eal_init(e.argc, e.argv);
 }
 
 static int attach_port(struct gen *g, char *err, size_t errlen)

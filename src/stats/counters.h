@@ -19,7 +19,9 @@
     X(filtered, "packets rejected by the capture filter (not drops)")                  \
     X(dropped_no_block, "packets dropped: no free block (writer or disk behind)")      \
     X(counted_only, "packets counted and freed unstored (--count-only)")               \
-    X(after_limit, "packets received after a -c/-a limit was reached, not kept")
+    X(after_limit, "packets received after a -c/-a limit was reached, not kept")          \
+    X(short_frames, "packets whose buffers held fewer bytes than their length: written "   \
+                    "with the bytes present as caplen, the length as orig len (not drops)")
 
 /* Per receive queue; owner: the writer thread. */
 #define LC_WR_COUNTERS(X)                                                              \

@@ -184,7 +184,23 @@ static void test_trailer(void)
     CHECK_EQ_U(format_pcap.trailer_len(&fi), 0);
     size_t n = format_pcapng.file_trailer(buf, sizeof(buf), &fi, st);
     CHECK_EQ_U(n, 2 * 112);
-    CHECK_EQ_U(format_pcapng.trailer_len(&fi), n);
+    /* trailer_len is the most it can be: with short frames an ISB carries a
+     * comment saying how many; at 20 digits the bound is reached */
+    CHECK(format_pcapng.trailer_len(&fi) >= n);
+    {
+        uint8_t big[4096];
+        struct format_ifstats st2[2] = { st[0], st[1] };
+        st2[0].short_frames = 3;
+        st2[1].short_frames = UINT64_MAX;
+        size_t n2 = format_pcapng.file_trailer(big, sizeof(big), &fi, st2);
+        CHECK(n2 > n && n2 <= format_pcapng.trailer_len(&fi));
+        static const char c3[] = "short_frames=3: ";
+        CHECK(memmem(big, n2, c3, sizeof(c3) - 1) != NULL);
+        CHECK(memmem(big, n2, "short_frames=18446744073709551615: ", 35) != NULL);
+        st2[0].short_frames = UINT64_MAX;
+        CHECK_EQ_U(format_pcapng.file_trailer(big, sizeof(big), &fi, st2),
+                   format_pcapng.trailer_len(&fi));
+    }
     CHECK_EQ_U(format_pcapng.file_trailer(buf, n - 1, &fi, st), 0);
     static const uint8_t isb0[112] = {
         0x05, 0, 0, 0, 0x70, 0, 0, 0, 0, 0, 0, 0,            /* ISB, 112 bytes, interface 0 */

@@ -49,7 +49,10 @@ int main(void)
     CHECK(lc_parse_cpu_list("1", ids, 8) == 1 && ids[0] == 1);
     CHECK(lc_parse_cpu_list("0,2", ids, 8) == 2 && ids[1] == 2);
     CHECK(lc_parse_cpu_list("1-3,5", ids, 8) == 4 && ids[2] == 3 && ids[3] == 5);
-    CHECK(lc_parse_cpu_list("1,1", ids, 8) == -EINVAL);
+    /* a CPU may repeat: several lcores share it */
+    CHECK(lc_parse_cpu_list("1,1", ids, 8) == 2 && ids[0] == 1 && ids[1] == 1);
+    CHECK(lc_parse_cpu_list("0-1,0-1,0-1,0-1", ids, 8) == 8 && ids[6] == 0 && ids[7] == 1);
+    CHECK(lc_parse_cpu_list("0-1,0-1,0-1,0-1,0", ids, 8) == -ERANGE);
     CHECK(lc_parse_cpu_list("3-1", ids, 8) == -EINVAL);
     CHECK(lc_parse_cpu_list("abc", ids, 8) == -EINVAL);
     CHECK(lc_parse_cpu_list("1,", ids, 8) == -EINVAL);

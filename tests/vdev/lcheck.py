@@ -242,7 +242,7 @@ def cmd_get(args):
         print(v)
 
 
-QKEYS = ["received", "received_bytes", "filtered", "counted_only", "dropped_no_block", "after_limit",
+QKEYS = ["received", "received_bytes", "filtered", "counted_only", "dropped_no_block", "after_limit", "short_frames",
          "written", "written_bytes", "lost_disk", "unwritten_abort"]
 PKEYS = ["nic_packets", "nic_bytes", "nic_missed", "nic_errors", "mbuf_failures", "kernel_drops"]
 

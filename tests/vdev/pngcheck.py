@@ -20,7 +20,8 @@ tool prints the Interface Statistics Blocks, so the tests read them here).
       isb_ifrecv = nic_packets, isb_ifdrop = nic_missed + nic_errors,
       isb_filteraccept = sum(received - filtered), isb_osdrop = mbuf_failures
       + sum(dropped_no_block + lost_disk + unwritten_abort), isb_usrdeliv =
-      sum(written) over the port's queues. Prints "ok" or the differences.
+      sum(written) over the port's queues, and an opt_comment "short_frames=N: ..."
+      exactly when sum(short_frames) = N > 0. Prints "ok" or the differences.
 """
 import json
 import mmap
@@ -188,13 +189,22 @@ def walk(path, snaplen=None, nif=None, ts_min=None, ts_max=None):
             ifid, hi, lo = struct.unpack_from("<III", body, 0)
             if ifid != len(isbs):
                 raise Bad("%s: ISB for interface %d, expected %d" % (where, ifid, len(isbs)))
-            d = once(options(body, 12, where), where, {2, 3, 4, 5, 6, 7, 8})
-            if sorted(d) != [2, 3, 4, 5, 6, 7, 8]:
-                raise Bad("%s: ISB options %s, expected 2..8" % (where, sorted(d)))
+            d = once(options(body, 12, where), where, {1, 2, 3, 4, 5, 6, 7, 8})
+            if sorted(k for k in d if k != 1) != [2, 3, 4, 5, 6, 7, 8]:
+                raise Bad("%s: ISB options %s, expected 2..8 (and a comment)" % (where, sorted(d)))
             def ts(v):
                 h, l = struct.unpack("<II", v)
                 return (h << 32) | l
             isb = {"ifid": ifid, "ts": (hi << 32) | lo, "starttime": ts(d[2]), "endtime": ts(d[3])}
+            # the comment, only with short frames: "short_frames=N: ..."
+            isb["short_frames"] = 0
+            if 1 in d:
+                c = utf8(d[1], where)
+                if not c.startswith("short_frames=") or ":" not in c:
+                    raise Bad("%s: ISB comment %r" % (where, c))
+                isb["short_frames"] = int(c[len("short_frames="):c.index(":")])
+                if isb["short_frames"] == 0:
+                    raise Bad("%s: ISB comment for 0 short frames" % where)
             for code, key in ((4, "ifrecv"), (5, "ifdrop"), (6, "filteraccept"), (7, "osdrop"), (8, "usrdeliv")):
                 (isb[key],) = struct.unpack("<Q", d[code])
             if isb["ts"] != isb["endtime"] or isb["starttime"] > isb["endtime"]:
@@ -229,6 +239,7 @@ def isb_json(path, jpath):
             "filteraccept": sum(q["received"] - q["filtered"] for q in qs),
             "osdrop": p["mbuf_failures"] + sum(q["dropped_no_block"] + q["lost_disk"] + q["unwritten_abort"] for q in qs),
             "usrdeliv": sum(q["written"] for q in qs),
+            "short_frames": sum(q["short_frames"] for q in qs),
         }
         for k, v in want.items():
             if isb[k] != v:

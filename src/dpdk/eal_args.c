@@ -1,0 +1,71 @@
+#include "dpdk/eal_args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void eal_args_init(struct eal_args *e)
+{
+    memset(e, 0, sizeof(*e));
+}
+
+static int push(struct eal_args *e, char *s)
+{
+    if (e->argc + 2 > e->cap) {
+        int cap = e->cap ? 2 * e->cap : 32;
+        char **v = realloc(e->argv, (size_t)cap * sizeof(*v));
+        if (v == NULL) {
+            free(s);
+            e->err = -ENOMEM;
+            return e->err;
+        }
+        e->argv = v;
+        e->cap = cap;
+    }
+    e->argv[e->argc++] = s;
+    e->argv[e->argc] = NULL;
+    return 0;
+}
+
+int eal_args_add(struct eal_args *e, const char *fmt, ...)
+{
+    if (e->err)
+        return e->err;
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        e->err = -ENOMEM;
+        return e->err;
+    }
+    return push(e, s);
+}
+
+int eal_args_lcores(struct eal_args *e, unsigned main_cpu, const unsigned *cpus, int n)
+{
+    if (e->err)
+        return e->err;
+    /* "--lcores=" + "0@" + up to 10 digits, then per lcore ",",
+     * up to 10 + 1 + 10 characters */
+    size_t cap = 32 + (size_t)(n > 0 ? n : 0) * 24;
+    char *s = malloc(cap);
+    if (s == NULL) {
+        e->err = -ENOMEM;
+        return e->err;
+    }
+    size_t k = (size_t)snprintf(s, cap, "--lcores=0@%u", main_cpu);
+    for (int i = 0; i < n && k < cap; i++)
+        k += (size_t)snprintf(s + k, cap - k, ",%d@%u", i + 1, cpus[i]);
+    return push(e, s);
+}
+
+void eal_args_free(struct eal_args *e)
+{
+    for (int i = 0; i < e->argc; i++)
+        free(e->argv[i]);
+    free(e->argv);
+    memset(e, 0, sizeof(*e));
+}
