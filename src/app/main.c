@@ -894,10 +894,21 @@ int main(int argc, char **argv)
     if (writer_running) {
         __atomic_store_n(&a->writer.rx_done, 1, __ATOMIC_RELEASE);
         writer_kick(&a->run);
+        /* A signal during the drain forces only when it is the second: after
+         * a -c/-a/-b stop the first one asks for what a signal always asks,
+         * a clean stop, and the queued blocks are still written. */
+        bool signalled = strcmp(reason, "signal") == 0;
         for (;;) {
             if (pthread_tryjoin_np(wt, NULL) == 0)
                 break;
-            if (lc_signals > seen && !a->run.abort) {
+            int more = lc_signals - seen;
+            seen = lc_signals;
+            if (more > 0 && !signalled) {
+                signalled = true;
+                more--;
+                lc_info("stopping: draining and closing files (signal again to force)");
+            }
+            if (more > 0 && !a->run.abort) {
                 a->run.abort = 1;
                 writer_kick(&a->run);
                 lc_warn("forced exit: queued blocks are not written (counted as unwritten_abort)");
