@@ -44,3 +44,19 @@ case_runner_skip() {
         fail "one pass: exit $RD_RC, last line '$(tail -1 "$T/passonly")', expected 0 and '1 passed, 0 failed, 0 skipped'"
 }
 
+# The cases that need a tmpfs mount (manifest_on_error; the read-only part of
+# bad_output) skip, never pass, where mount fails (here: a `mount` first in
+# PATH that always fails, as in a container without CAP_SYS_ADMIN)
+register runner_nomount
+case_runner_nomount() {
+    mkdir -p "$T/shim"
+    printf '#!/bin/sh\necho "mount: permission denied (test shim)" >&2\nexit 32\n' >"$T/shim/mount"
+    chmod +x "$T/shim/mount"
+    PATH=$T/shim:$PATH run_dummies nomount manifest_on_error bad_output
+    grep -q "^skip vdev/manifest_on_error: cannot mount" "$T/nomount" ||
+        fail "manifest_on_error without a tmpfs: $(tr '\n' '|' <"$T/nomount")"
+    grep -q "^skip vdev/bad_output: cannot mount a read-only tmpfs" "$T/nomount" ||
+        fail "bad_output without a tmpfs: $(tr '\n' '|' <"$T/nomount")"
+    [ "$RD_RC" = 0 ] && [ "$(tail -1 "$T/nomount")" = "0 passed, 0 failed, 2 skipped" ] ||
+        fail "exit $RD_RC, last line '$(tail -1 "$T/nomount")', expected 0 and '0 passed, 0 failed, 2 skipped'"
+}
