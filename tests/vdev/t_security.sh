@@ -8,23 +8,26 @@
 # included, is owned by nobody, mode 0600; with -g, 0640
 register security_drop_user asan
 case_security_drop_user() {
-    local uid f st
+    local uid f st um
     uid=$(id -u nobody)
+    um=$(umask)
     chown nobody "$W"
-    ( umask 000; lc_bg -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/z.pcap" -b filesize:2000 -Z nobody \
-        --stats-json "$T/s.json"; echo "$LC_PID" >"$T/pid"; wait "$LC_PID"; echo $? >"$T/rc" ) &
-    local sub=$!
+    # umask set and restored around each run, no subshell: a subshell would
+    # swallow the run's timeout, exit status and sanitizer report
+    umask 000
+    lc_bg -i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/z.pcap" -b filesize:2000 -Z nobody \
+        --stats-json "$T/s.json"
+    umask "$um"
     local i
-    for i in $(seq 1 200); do [ -s "$T/pid" ] && [ -n "$(ls -A "$W")" ] && break; sleep 0.05; done
+    for i in $(seq 1 200); do [ -n "$(ls -A "$W")" ] && break; lc_alive || break; sleep 0.05; done
     sleep 0.5
-    LC_PID=$(cat "$T/pid")
-    st=$(cat "/proc/$LC_PID/status" 2>/dev/null) || fail "linecap is not running"
+    st=$(cat "/proc/$LC_PID/status" 2>/dev/null) || { lc_wait_exit 1; fail "linecap is not running (exit $LC_RC)"; }
     echo "$st" | grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid" || fail "not running as nobody: $(echo "$st" | grep ^Uid)"
     echo "$st" | grep -qE "^CapEff:\s+0+$" || fail "capabilities left: $(echo "$st" | grep ^CapEff)"
     echo "$st" | grep -qE "^CapPrm:\s+0+$" || fail "permitted capabilities left: $(echo "$st" | grep ^CapPrm)"
     kill -INT "$LC_PID"
-    wait "$sub"
-    [ "$(cat "$T/rc")" = 0 ] || fail "exit $(cat "$T/rc") after SIGINT"
+    lc_wait_exit 5
+    expect_rc 0 "-Z nobody, after SIGINT"
     no_partials
     local n=0
     for f in $(out_files); do
@@ -35,9 +38,15 @@ case_security_drop_user() {
     [ "$(stat -c '%U' "$(out_files | head -1)")" = nobody ] || fail "the first file is not nobody's"
 
     rm -rf "${W:?}"/*
-    ( umask 077; lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/g.pcap" -g -Z nobody -c 10 )
+    umask 077
+    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/g.pcap" -g -Z nobody -c 10
+    umask "$um"
+    expect_rc 0 "-g -Z nobody, umask 077"
     [ "$(stat -c '%U %a' "$W/g.pcap")" = "nobody 640" ] || fail "-g: $(stat -c '%U %a' "$W/g.pcap"), expected nobody 640"
-    ( umask 000; lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/r.pcap" -c 10 )
+    umask 000
+    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/r.pcap" -c 10
+    umask "$um"
+    expect_rc 0 "as root, umask 000"
     [ "$(stat -c '%a' "$W/r.pcap")" = 600 ] || fail "umask 000 as root: mode $(stat -c '%a' "$W/r.pcap"), expected 600"
 }
 
