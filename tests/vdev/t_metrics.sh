@@ -230,6 +230,7 @@ time.sleep(120)' "$METRICS_ADDR" >"$T/trickle.out" 2>&1 &
     awk -v s="$LC_EXIT_SECS" 'BEGIN{exit !(s <= 2.0)}' ||
         fail "linecap took ${LC_EXIT_SECS}s to exit after SIGINT with slow metrics clients (limit 2 s)"
     expect_rc 0 "SIGINT with slow metrics clients"
+    trap - EXIT     # linecap is reaped: its PID must not be KILLed later
     kill "$tr" 2>/dev/null
     wait "$tr" 2>/dev/null
     return 0
