@@ -27,7 +27,7 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)
 
 # The suite: unit + vdev tests with the release build, then again with
-# AddressSanitizer + UBSan. The last line reads "N passed, N failed".
+# AddressSanitizer + UBSan. The last line reads "N passed, N failed, N skipped".
 test: build build-asan
 	@bash tests/run.sh $(BUILD) $(ASAN_BUILD)
 

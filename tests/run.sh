@@ -6,8 +6,10 @@
 # Runs every BUILD/tests/unit/test_* (each exits 0 on success), then every
 # vdev case (tests/vdev/t_*.sh) with BUILD/linecap. With ASAN_BUILD, the unit
 # tests and the cases marked "asan" run again with ASAN_BUILD/linecap.
-# One line per test: "ok NAME" or "FAIL NAME: reason"; the last line is
-# "N passed, N failed"; the exit status is non-zero when anything failed.
+# One line per test: "ok NAME", "skip NAME: reason" (a case that cannot run
+# here, see `skip` in tests/vdev/lib.sh) or "FAIL NAME: reason"; the last
+# line is "N passed, N failed, N skipped"; the exit status is non-zero when
+# anything failed (skips alone leave it 0).
 # Environment: LC_CASES="a b" runs only those vdev cases (no unit tests);
 # LC_KEEP=1 keeps each case's output under tests/out/; the log of every
 # failed test stays in tests/out/RUN.TAG.NAME.log.
@@ -27,6 +29,7 @@ export LC_RUN
 mkdir -p "$OUTROOT"
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 run_units() {
     local build=$1 tag=$2 t name rc found=0
@@ -71,5 +74,5 @@ if [ -n "$ASAN_BUILD" ]; then
 fi
 
 rmdir "$OUTROOT/$LC_RUN" 2>/dev/null
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [ "$FAILED" = 0 ]

@@ -561,6 +561,21 @@ int main(int argc, char **argv)
         }
         a->has_fprog = true;
     }
+    /* --stats-json: created now, as root, before DPDK and any port start
+     * (st_json_create: no link followed, no other file replaced). */
+    int json_fd = -1;
+    if (c->stats_json) {
+        struct passwd *pw = c->user ? getpwnam(c->user) : NULL;
+        json_fd = st_json_create(c->stats_json, c->group_read ? 0640 : 0600,
+                                 pw ? (long)pw->pw_uid : -1, pw ? (long)pw->pw_gid : -1, err,
+                                 sizeof(err));
+        if (json_fd < 0) {
+            if (a->has_fprog)
+                pcap_freecode(&a->fprog);
+            lc_err("%s", err);
+            return EXIT_CANTCREAT;
+        }
+    }
     if (start_eal(a, argv[0]) < 0) {
         if (a->has_fprog)
             pcap_freecode(&a->fprog);
@@ -744,10 +759,11 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    /* Opened now, while still root: -Z must not make it unwritable at exit. */
+    /* Created above, while still root: -Z must not make it unwritable at exit. */
     FILE *json_f = NULL;
-    if (c->stats_json && (json_f = fopen(c->stats_json, "w")) == NULL) {
-        lc_err("--stats-json '%s': cannot create: %s", c->stats_json, strerror(errno));
+    if (json_fd >= 0 && (json_f = fdopen(json_fd, "w")) == NULL) {
+        lc_err("--stats-json '%s': cannot open: %s", c->stats_json, strerror(errno));
+        close(json_fd);
         return EXIT_CANTCREAT;
     }
     if (c->user && (rc = drop_privileges(c->user, err, sizeof(err))) != 0) {

@@ -97,9 +97,15 @@ int lc_parse_duration_ns(const char *s, uint64_t *ns)
     else
         return -EINVAL;
 
-    if (ip > UINT64_MAX / unit_ns)
+    /* Each step checked: the integer part can fit while the fraction
+     * carries the sum past 2^64-1 ns ("307445734.99m" wrapped to 25.7 s). */
+    uint64_t v, fv;
+    __uint128_t f128 = (__uint128_t)frac * unit_ns / fscale;
+    if (__builtin_mul_overflow(ip, unit_ns, &v) || f128 > UINT64_MAX)
         return -ERANGE;
-    uint64_t v = ip * unit_ns + (uint64_t)((__uint128_t)frac * unit_ns / fscale);
+    fv = (uint64_t)f128;
+    if (__builtin_add_overflow(v, fv, &v))
+        return -ERANGE;
     if (v == 0)
         return -ERANGE;
     *ns = v;

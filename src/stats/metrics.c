@@ -14,7 +14,7 @@
 #include "common/units.h"
 
 #define REQ_MAX 8192            /* request line and headers, bytes */
-#define IO_TIMEOUT_MS 2000      /* per request, reading and writing each */
+#define IO_TIMEOUT_MS 2000      /* writing one answer */
 #define POLL_MS 100             /* how often the thread looks at the stop flag */
 
 /* ---------------------------------------------------------------- address */
@@ -287,110 +287,144 @@ int metrics_open(struct metrics_server *m, const char *arg, char *err, size_t er
     return 0;
 }
 
-static int remaining_ms(const struct timespec *deadline)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
-    return ms < 0 ? 0 : (int)ms;
-}
+/* The server is one thread polling the listener and up to NCONN
+ * connections, each a small state machine: read the request head, write the
+ * answer, drain what the client sent after it. Every state has a deadline
+ * from when it began (not from the last byte), so a client that trickles a
+ * byte now and then holds one slot for at most HEAD_MS + IO_MS + DRAIN_MS,
+ * never the thread: other scrapes are answered meanwhile, and the stop flag
+ * is looked at every POLL_MS whatever the clients do. */
+#define NCONN 8                 /* connections served at once; more wait in the backlog */
+#define HEAD_MS 1000            /* the whole request head, from accept */
+#define DRAIN_MS 200            /* reading after the answer, in all */
+#define DRAIN_MAX 65536         /* bytes read after the answer, at most */
 
-/* Read the request head (until an empty line, REQ_MAX bytes, EOF or the
- * timeout). Returns its length, or -1 to drop the connection silently. */
-static ssize_t read_request(int fd, char *buf, size_t cap, const volatile int *stop)
-{
-    struct timespec dl;
-    size_t n = 0;
+enum conn_state { C_FREE, C_HEAD, C_WRITE, C_DRAIN };
 
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += IO_TIMEOUT_MS / 1000;
-    while (n < cap) {
-        int ms = remaining_ms(&dl);
-        if (ms == 0 || __atomic_load_n(stop, __ATOMIC_RELAXED))
-            return -1;
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        int r = poll(&p, 1, ms < POLL_MS ? ms : POLL_MS);
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (r <= 0)
-            continue;
-        ssize_t k = recv(fd, buf + n, cap - n, 0);
-        if (k < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (k == 0)
-            return n ? (ssize_t)n : -1;
-        n += (size_t)k;
-        for (size_t i = n - (size_t)k < 3 ? 0 : n - (size_t)k - 3; i + 1 < n; i++) {
-            if (buf[i] == '\n' && buf[i + 1] == '\n')
-                return (ssize_t)n;
-            if (i + 3 < n && memcmp(buf + i, "\r\n\r\n", 4) == 0)
-                return (ssize_t)n;
-        }
-    }
-    return (ssize_t)n;      /* full: answered as too large */
-}
-
-static void write_all(int fd, const char *p, size_t len)
-{
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += IO_TIMEOUT_MS / 1000;
-    while (len > 0) {
-        ssize_t k = send(fd, p, len, MSG_NOSIGNAL);
-        if (k > 0) {
-            p += k;
-            len -= (size_t)k;
-            continue;
-        }
-        if (k < 0 && errno != EAGAIN && errno != EINTR)
-            return;
-        int ms = remaining_ms(&dl);
-        if (ms == 0)
-            return;
-        struct pollfd pf = { .fd = fd, .events = POLLOUT };
-        poll(&pf, 1, ms);
-    }
-}
-
-static void serve_one(struct metrics_server *m, int fd, struct st_snapshot *snap)
-{
+struct conn {
+    int fd;
+    enum conn_state st;
+    int64_t deadline;           /* CLOCK_MONOTONIC ms */
+    size_t n;                   /* head bytes read (C_HEAD), drained bytes (C_DRAIN) */
+    char *out;                  /* the answer (C_WRITE) */
+    size_t olen, off;
     char req[REQ_MAX];
-    ssize_t n = read_request(fd, req, sizeof(req), &m->stop);
-    if (n < 0)
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void conn_close(struct conn *c)
+{
+    close(c->fd);
+    free(c->out);
+    c->out = NULL;
+    c->fd = -1;
+    c->st = C_FREE;
+}
+
+/* The end of a request head (an empty line) within buf[0..n), looking only
+ * at what the last k bytes could complete. */
+static bool head_complete(const char *buf, size_t n, size_t k)
+{
+    for (size_t i = n - k < 3 ? 0 : n - k - 3; i + 1 < n; i++) {
+        if (buf[i] == '\n' && buf[i + 1] == '\n')
+            return true;
+        if (i + 3 < n && memcmp(buf + i, "\r\n\r\n", 4) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The head is in (or REQ_MAX bytes without its end): the answer, to write. */
+static void conn_answer(struct metrics_server *m, struct conn *c, struct st_snapshot *snap,
+                        bool whole)
+{
+    FILE *f = open_memstream(&c->out, &c->olen);
+    if (f == NULL) {
+        conn_close(c);
         return;
-    char *out = NULL;
-    size_t olen = 0;
-    FILE *f = open_memstream(&out, &olen);
-    if (f == NULL)
-        return;
-    if ((size_t)n == sizeof(req) && memmem(req, sizeof(req), "\r\n\r\n", 4) == NULL &&
-        memmem(req, sizeof(req), "\n\n", 2) == NULL) {
+    }
+    if (!whole) {
         simple(f, "431 Request Header Fields Too Large", "", "request too large\n");
     } else {
         int ok = m->source(m->ctx, snap) == 0;
-        metrics_respond(f, req, (size_t)n, ok ? snap : NULL, &m->info);
+        metrics_respond(f, c->req, c->n, ok ? snap : NULL, &m->info);
     }
-    if (fclose(f) == 0)
-        write_all(fd, out, olen);
-    free(out);
+    if (fclose(f) != 0) {
+        conn_close(c);
+        return;
+    }
+    c->off = 0;
+    c->st = C_WRITE;
+    c->deadline = now_ms() + IO_TIMEOUT_MS;
+}
+
+/* One step of c when poll says it is ready (or right after the answer is
+ * built: the write usually completes at once). */
+static void conn_step(struct metrics_server *m, struct conn *c, struct st_snapshot *snap)
+{
+    ssize_t k;
+
+    switch (c->st) {
+    case C_HEAD:
+        k = recv(c->fd, c->req + c->n, sizeof(c->req) - c->n, 0);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (k < 0 || (k == 0 && c->n == 0)) {
+            conn_close(c);
+            return;
+        }
+        if (k == 0) {               /* the client ended its side: answer what came */
+            conn_answer(m, c, snap, true);
+            break;
+        }
+        c->n += (size_t)k;
+        if (head_complete(c->req, c->n, (size_t)k))
+            conn_answer(m, c, snap, true);
+        else if (c->n == sizeof(c->req))
+            conn_answer(m, c, snap, false);
+        else
+            return;
+        break;
+    case C_WRITE:
+        break;
+    case C_DRAIN:
+        /* Closing with unread request bytes would reset the connection and
+         * could discard the answer at the client: read (and drop) what
+         * follows, bounded in bytes and time. */
+        k = recv(c->fd, c->req, sizeof(c->req), 0);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (k <= 0 || (c->n += (size_t)k) >= DRAIN_MAX)
+            conn_close(c);
+        return;
+    case C_FREE:
+        return;
+    }
+    if (c->st != C_WRITE)
+        return;
+    while (c->off < c->olen) {
+        k = send(c->fd, c->out + c->off, c->olen - c->off, MSG_NOSIGNAL);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (k <= 0) {
+            conn_close(c);
+            return;
+        }
+        c->off += (size_t)k;
+    }
+    free(c->out);
+    c->out = NULL;
     m->served++;
-    /* Closing with unread request bytes would reset the connection and
-     * could discard the answer at the client: end our side, then drain
-     * briefly (bounded in bytes and time). */
-    shutdown(fd, SHUT_WR);
-    size_t drained = 0;
-    while (drained < 65536) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, POLL_MS) <= 0)
-            break;
-        ssize_t k = recv(fd, req, sizeof(req), 0);
-        if (k <= 0)
-            break;
-        drained += (size_t)k;
-    }
+    shutdown(c->fd, SHUT_WR);
+    c->st = C_DRAIN;
+    c->n = 0;
+    c->deadline = now_ms() + DRAIN_MS;
 }
 
 static void *serve(void *arg)
@@ -400,18 +434,58 @@ static void *serve(void *arg)
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);     /* signals are the main thread's */
     struct st_snapshot *snap = malloc(sizeof(*snap));
-    if (snap == NULL)
+    struct conn *cs = calloc(NCONN, sizeof(*cs));
+    if (snap == NULL || cs == NULL) {
+        free(snap);
+        free(cs);
         return NULL;
-    while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED)) {
-        struct pollfd p = { .fd = m->fd, .events = POLLIN };
-        if (poll(&p, 1, POLL_MS) <= 0)
-            continue;
-        int c = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (c < 0)
-            continue;
-        serve_one(m, c, snap);
-        close(c);
     }
+    for (int i = 0; i < NCONN; i++)
+        cs[i].fd = -1;
+    while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED)) {
+        struct pollfd p[NCONN + 1];
+        int who[NCONN + 1], np = 0, nfree = 0;
+        int64_t now = now_ms(), wait = POLL_MS;
+        for (int i = 0; i < NCONN; i++) {
+            if (cs[i].st == C_FREE) {
+                nfree++;
+                continue;
+            }
+            if (cs[i].deadline - now < wait)
+                wait = cs[i].deadline - now > 0 ? cs[i].deadline - now : 0;
+            p[np] = (struct pollfd){ .fd = cs[i].fd,
+                                     .events = cs[i].st == C_WRITE ? POLLOUT : POLLIN };
+            who[np++] = i;
+        }
+        if (nfree > 0) {            /* else new clients wait in the backlog */
+            p[np] = (struct pollfd){ .fd = m->fd, .events = POLLIN };
+            who[np++] = -1;
+        }
+        if (poll(p, (nfds_t)np, (int)wait) < 0 && errno != EINTR)
+            continue;
+        for (int j = 0; j < np; j++) {
+            if (who[j] >= 0 && p[j].revents)
+                conn_step(m, &cs[who[j]], snap);
+        }
+        now = now_ms();
+        for (int i = 0; i < NCONN; i++)
+            if (cs[i].st != C_FREE && now >= cs[i].deadline)
+                conn_close(&cs[i]);
+        if (np > 0 && who[np - 1] == -1 && (p[np - 1].revents & POLLIN)) {
+            for (int i = 0; i < NCONN; i++) {
+                if (cs[i].st != C_FREE)
+                    continue;
+                int c = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (c < 0)
+                    break;
+                cs[i] = (struct conn){ .fd = c, .st = C_HEAD, .deadline = now_ms() + HEAD_MS };
+            }
+        }
+    }
+    for (int i = 0; i < NCONN; i++)
+        if (cs[i].st != C_FREE)
+            conn_close(&cs[i]);
+    free(cs);
     free(snap);
     return NULL;
 }

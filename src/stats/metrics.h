@@ -62,7 +62,7 @@ int metrics_open(struct metrics_server *m, const char *arg, char *err, size_t er
 int metrics_start(struct metrics_server *m, st_source_fn source, void *ctx,
                   const struct metrics_info *info, int cpu);
 
-/* Stop the thread (within ~100 ms plus one request's timeout) and close. */
+/* Stop the thread (within ~100 ms, whatever the clients do) and close. */
 void metrics_stop(struct metrics_server *m);
 
 /* Answer one request already read (for tests): the status code, and the

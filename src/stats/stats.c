@@ -2,8 +2,11 @@
 #include "common/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 void st_totals(struct st_snapshot *s)
 {
@@ -221,4 +224,53 @@ int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_c
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     return rc;
+}
+
+int st_json_create(const char *path, unsigned mode, long uid, long gid, char *err,
+                   size_t errlen)
+{
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    struct stat st;
+
+    int fd = open(path, flags, mode);
+    if (fd < 0 && errno == EEXIST) {
+        /* Someone else's file, or one reached through a link, is never
+         * written. Between lstat and unlink the name may be swapped: unlink
+         * then removes the newcomer (never writes through it) and O_EXCL
+         * fails if it comes back. */
+        const char *why = NULL;
+        if (lstat(path, &st) != 0)
+            why = strerror(errno);
+        else if (S_ISLNK(st.st_mode))
+            why = "it is a symbolic link (linecap never follows one)";
+        else if (!S_ISREG(st.st_mode))
+            why = "it exists and is not a regular file";
+        else if (st.st_uid != geteuid() && (uid < 0 || st.st_uid != (uid_t)uid))
+            why = "it exists and belongs to another user";
+        else if (st.st_nlink != 1)
+            why = "it exists and has other hard links";
+        if (why) {
+            snprintf(err, errlen, "--stats-json '%s': refusing to replace it: %s", path, why);
+            return -1;
+        }
+        if (unlink(path) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "--stats-json '%s': cannot replace it: %s", path,
+                     strerror(errno));
+            return -1;
+        }
+        fd = open(path, flags, mode);
+    }
+    if (fd < 0) {
+        snprintf(err, errlen, "--stats-json '%s': cannot create: %s", path,
+                 errno == EEXIST ? "it reappeared while being replaced" : strerror(errno));
+        return -1;
+    }
+    if (fchmod(fd, mode) != 0 || (uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) != 0)) {
+        snprintf(err, errlen, "--stats-json '%s': cannot set its mode or owner: %s", path,
+                 strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
 }

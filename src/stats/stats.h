@@ -71,6 +71,16 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
 void st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
                    const struct file_record *files, unsigned nfiles, const char *dir);
 
+/* Create the --stats-json file at path, as root before -Z: O_CREAT|O_EXCL|
+ * O_NOFOLLOW, then exactly mode (whatever the umask) and, with uid >= 0,
+ * owned by uid:gid. A regular file with one link owned by the effective user
+ * or by uid (an earlier run's) is unlinked and created anew; a symlink, any
+ * other kind of file, another user's or a hard-linked file is refused, never
+ * opened. Returns the descriptor, or -1 with one line in err naming the path
+ * and the reason. */
+int st_json_create(const char *path, unsigned mode, long uid, long gid, char *err,
+                   size_t errlen);
+
 /* The same document written to f (opened by the caller before privileges
  * are dropped) and closed. Returns 0 or -errno. */
 int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,

@@ -73,6 +73,7 @@ int main(void)
     BAD("'-5'", 6, "-i", "x", "-w", "y", "-c", "-5");
     BAD("duration:-1", 6, "-i", "x", "-w", "y", "-a", "duration:-1");
     BAD("duration:10x", 6, "-i", "x", "-w", "y", "-a", "duration:10x");
+    BAD("duration:307445734.99m", 6, "-i", "x", "-w", "y", "-b", "duration:307445734.99m");
     BAD("filesize:0", 6, "-i", "x", "-w", "y", "-b", "filesize:0");
     BAD("filesize:10x", 6, "-i", "x", "-w", "y", "-b", "filesize:10x");
     BAD("files:3", 6, "-i", "x", "-w", "y", "-b", "files:3");

@@ -45,6 +45,24 @@ int main(void)
     CHECK(lc_parse_duration_ns(".", &v) == -EINVAL);
     CHECK(lc_parse_duration_ns("", &v) == -EINVAL);
     CHECK(lc_parse_duration_ns("1e3", &v) == -EINVAL);
+    /* overflow is checked after each multiply and add: the integer part
+     * fits, the fraction pushes the sum past 2^64-1 ns (it used to wrap to
+     * 25.7 s); the edges are the largest value that fits and one digit of
+     * the 9th decimal above it */
+    CHECK(lc_parse_duration_ns("307445734.99m", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("307445734m", &v) == 0 && v == 18446744040000000000ULL);
+    CHECK(lc_parse_duration_ns("307445734.561825860m", &v) == 0 && v == 18446744073709551600ULL);
+    CHECK(lc_parse_duration_ns("307445734.561825861m", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("307445735m", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("5124095.576030431h", &v) == 0 && v == 18446744073709551600ULL);
+    CHECK(lc_parse_duration_ns("5124095.576030432h", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("5124095.9h", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("5124096h", &v) == -ERANGE);
+    CHECK(lc_parse_duration_ns("9999999999.999999999s", &v) == 0 && v == 9999999999999999999ULL);
+    CHECK(lc_parse_size("16777215T", &v) == 0 && v == 16777215ULL << 40);
+    CHECK(lc_parse_size("16777216T", &v) == -ERANGE);
+    CHECK(lc_parse_size("18446744073709551615", &v) == 0 && v == UINT64_MAX);
+    CHECK(lc_parse_size("18446744073709551616", &v) == -ERANGE);
 
     CHECK(lc_parse_cpu_list("1", ids, 8) == 1 && ids[0] == 1);
     CHECK(lc_parse_cpu_list("0,2", ids, 8) == 2 && ids[1] == 2);

@@ -7,7 +7,9 @@
 #   T     a scratch directory for oracle output (tests/out/RUN/NAME/t)
 #   LINECAP  the binary under test (absolute path)
 # A case fails by calling `fail "reason"` (never inside $(...)); it passes by
-# returning. Every linecap run goes through lc / lc_bg, which put a KILL
+# returning; when what it tests cannot be set up here (no tmpfs mount, a
+# missing tool) it calls `skip "reason"`: reported and counted as skipped,
+# never as passed. Every linecap run goes through lc / lc_bg, which put a KILL
 # timeout on it and add the common options --cores 1 -B 64 --stats-interval 0.
 #
 # Oracles: tcpdump, tshark, capinfos (independent readers) and lcheck.py (our
@@ -47,6 +49,15 @@ fail() {
     printf '%s\n' "$*" >"$CASE_DIR/reason"
     log "FAIL: $*"
     exit 1
+}
+
+# skip REASON: end the case as skipped (exit 77 with the reason in
+# $CASE_DIR/skip); run_cases counts it apart from passes and failures
+LC_SKIP_RC=77
+skip() {
+    printf '%s\n' "$*" >"$CASE_DIR/skip"
+    log "SKIP: $*"
+    exit "$LC_SKIP_RC"
 }
 
 now_ns() { date +%s%N; }
@@ -276,8 +287,10 @@ run_one() {
     "case_$name"
 }
 
-# run_cases LINECAP_PATH TAG NAME...: prints "ok TAG/NAME" or "FAIL TAG/NAME: reason"
-# per case; adds to PASSED / FAILED.
+# run_cases LINECAP_PATH TAG NAME...: prints "ok TAG/NAME", "skip TAG/NAME:
+# reason" or "FAIL TAG/NAME: reason" per case; adds to PASSED / SKIPPED /
+# FAILED. A skip is exit 77 with the reason `skip` wrote; exit 77 without it
+# is a failure.
 run_cases() {
     local bin=$1 tag=$2 name rc reason dir
     shift 2
@@ -292,6 +305,10 @@ run_cases() {
         if [ $rc = 0 ]; then
             echo "ok $tag/$name"
             PASSED=$((PASSED + 1))
+            rm -f "$OUTROOT/$LC_RUN.$tag.$name.log"
+        elif [ $rc = "$LC_SKIP_RC" ] && [ -s "$dir/skip" ] && [ ! -e "$dir/reason" ]; then
+            echo "skip $tag/$name: $(tr '\n' ' ' <"$dir/skip" | sed 's/ $//')"
+            SKIPPED=$((SKIPPED + 1))
             rm -f "$OUTROOT/$LC_RUN.$tag.$name.log"
         else
             reason=$(tr '\n' ' ' <"$dir/reason" 2>/dev/null | sed 's/ $//')

@@ -166,7 +166,7 @@ register manifest_on_error asan
 case_manifest_on_error() {
     local t0 t1 r first args
     mkdir -p "$W/full"
-    mount -t tmpfs -o size=2m tmpfs "$W/full" 2>/dev/null || { log "note: cannot mount a tmpfs here; case skipped"; return 0; }
+    mount -t tmpfs -o size=2m tmpfs "$W/full" 2>/dev/null || skip "cannot mount a 2 MB tmpfs here (a full disk is needed)"
     trap 'umount "$W/full" 2>/dev/null' EXIT
     args=(-i "net_pcap0,rx_pcap=$MIXED,infinite_rx=1" -w "$W/full/f.pcap" -b filesize:200 -c 1000000
           --stats-json "$T/s.json")
@@ -183,4 +183,55 @@ case_manifest_on_error() {
         "${LC_COMMON[@]}" "${args[@]}" -- "${LC_EAL[@]}") || fail "$r"
     [ "$($LCHECK identity "$T/s.json")" = ok ] || fail "stats JSON: $($LCHECK identity "$T/s.json")"
     umount "$W/full"
+}
+
+# metrics_slow_client: clients that send one byte every 90 ms (one never
+# finishing its request head, one trickling after a complete head, each
+# reconnecting when dropped) neither delay other scrapes (each answered
+# within 1 s) nor hold linecap after SIGINT (exit within 2 s)
+register metrics_slow_client asan
+case_metrics_slow_client() {
+    local i t0 t1 ms tr
+    lc_bg -i net_null0 --count-only --metrics 127.0.0.1:0
+    wait_metrics 30
+    $PY -c '
+import socket, sys, threading, time
+host, port = sys.argv[1].rsplit(":", 1)
+def trickle(first):
+    while True:
+        try:
+            s = socket.create_connection((host, int(port)))
+            s.sendall(first)
+            while True:
+                s.sendall(b"a")
+                time.sleep(0.09)
+        except OSError:
+            time.sleep(0.05)
+threading.Thread(target=trickle, args=(b"GET /metrics HTTP/1.0\r\nX-Slow: ",), daemon=True).start()
+threading.Thread(target=trickle, args=(b"GET /metrics HTTP/1.0\r\n\r\n",), daemon=True).start()
+time.sleep(120)' "$METRICS_ADDR" >"$T/trickle.out" 2>&1 &
+    tr=$!
+    # shellcheck disable=SC2064
+    trap "kill $tr 2>/dev/null; lc_alive && kill -KILL $LC_PID" EXIT
+    sleep 0.5
+    for i in 1 2 3 4; do
+        t0=$(now_ns)
+        curl -sS --max-time 1 -o "$T/s$i.prom" "http://$METRICS_ADDR/metrics" 2>"$T/s$i.curl" ||
+            fail "scrape $i beside the slow clients: curl exits $? within 1 s: $(cat "$T/s$i.curl")"
+        t1=$(now_ns)
+        ms=$(((t1 - t0) / 1000000))
+        log "scrape $i answered in $ms ms"
+        grep -q '^linecap_received_total' "$T/s$i.prom" || fail "scrape $i: no linecap_received_total"
+        sleep 0.4
+    done
+    lc_alive || fail "linecap ended before SIGINT"
+    kill -INT "$LC_PID"
+    lc_wait_exit 2
+    awk -v s="$LC_EXIT_SECS" 'BEGIN{exit !(s <= 2.0)}' ||
+        fail "linecap took ${LC_EXIT_SECS}s to exit after SIGINT with slow metrics clients (limit 2 s)"
+    expect_rc 0 "SIGINT with slow metrics clients"
+    trap - EXIT     # linecap is reaped: its PID must not be KILLed later
+    kill "$tr" 2>/dev/null
+    wait "$tr" 2>/dev/null
+    return 0
 }
