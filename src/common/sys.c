@@ -147,22 +147,26 @@ int lc_arphrd_linktype(unsigned arphrd)
 #define SPEC_MAX_IFACES 8
 
 /* The kernel interfaces a -i value captures from (see lc_ports_linktype);
- * a value that cannot be an interface name is left out. Returns how many. */
-static int spec_ifaces(const char *spec, char names[][IFNAMSIZ], int max)
+ * a value that cannot be an interface name is left out. Returns how many;
+ * *libpcap: they are opened through libpcap (net_pcap), not AF_PACKET. */
+static int spec_ifaces(const char *spec, char names[][IFNAMSIZ], int max, bool *libpcap)
 {
     static const char *const afp_keys[] = { "iface", NULL };
     static const char *const pcap_keys[] = { "iface", "rx_iface", "rx_iface_in", NULL };
     const char *const *keys;
     int n = 0;
 
+    *libpcap = false;
     if (lc_port_spec_kind(spec) == 'k') {
         snprintf(names[0], IFNAMSIZ, "%s", spec);
         return 1;
     }
     if (strncmp(spec, "net_af_packet", 13) == 0)
         keys = afp_keys;
-    else if (strncmp(spec, "net_pcap", 8) == 0)
+    else if (strncmp(spec, "net_pcap", 8) == 0) {
         keys = pcap_keys;
+        *libpcap = true;
+    }
     else
         return 0;
     for (const char *p = strchr(spec, ','); p != NULL && n < max; p = strchr(p, ',')) {
@@ -218,7 +222,8 @@ int lc_ports_linktype(const char *const *specs, int n, char *err, size_t errlen)
 
     for (int i = 0; i < n; i++) {
         char names[SPEC_MAX_IFACES][IFNAMSIZ];
-        int nn = spec_ifaces(specs[i], names, SPEC_MAX_IFACES);
+        bool libpcap;
+        int nn = spec_ifaces(specs[i], names, SPEC_MAX_IFACES, &libpcap);
         for (int j = 0; j < (nn > 0 ? nn : 1); j++) {
             int l = LINKTYPE_ETHERNET;
             long t = nn > 0 ? iface_arphrd(names[j]) : -1;
@@ -228,6 +233,17 @@ int lc_ports_linktype(const char *const *specs, int n, char *err, size_t errlen)
                          "(supported: Ethernet 1 and loopback 772, written as Ethernet; none "
                          "65534 (tun, WireGuard), PPP 512, raw IP 519, IPIP 768, IPv6 tunnel "
                          "769 and SIT 776, written as raw IP)", specs[i], names[j], t);
+                return -1;
+            }
+            /* libpcap (net_pcap) reads raw IP only where it keeps a raw
+             * socket (none, IPIP, SIT); for PPP, RAWIP, IPv6 tunnels it
+             * switches to cooked mode and prepends a Linux SLL header. */
+            if (libpcap && l == LINKTYPE_RAW && t != ARPHRD_NONE && t != ARPHRD_TUNNEL &&
+                t != ARPHRD_SIT) {
+                snprintf(err, errlen,
+                         "-i '%s': net_pcap reads interface %s (ARPHRD type %ld) through "
+                         "libpcap, which adds a Linux cooked header there; use -i %s", specs[i],
+                         names[j], t, names[j]);
                 return -1;
             }
             if (lt_spec == NULL) {

@@ -44,8 +44,9 @@ int lc_arphrd_linktype(unsigned arphrd);
  * /sys/class/net/IFNAME/type; every other DPDK port is Ethernet, and so is
  * an interface name that does not exist (attaching the port says why).
  * Returns the link type, or -1 with one line in err: an interface whose
- * type has no link type here, or values whose link types differ (a pcap
- * file has one link type, and linecap's pcapng IDBs share one). */
+ * type has no link type here (or, through net_pcap, one where libpcap would
+ * add a cooked header), or values whose link types differ (a pcap file has
+ * one link type, and linecap's pcapng IDBs share one). */
 int lc_ports_linktype(const char *const *specs, int n, char *err, size_t errlen);
 
 /* "Linux 6.1.0-18-amd64" (uname sysname and release). */
