@@ -31,6 +31,7 @@
 #include "common/sys.h"
 #include "app/recover_cmd.h"
 #include "filter/filter.h"
+#include "format/pcap.h"
 #include "verify/verify.h"
 #include "stats/metrics.h"
 #include "stats/stats.h"
@@ -71,6 +72,7 @@ struct app {
     /* output format and what its headers say */
     const struct format_ops *fmt;
     struct format_info finfo;
+    int linktype;                   /* of every port (lc_ports_linktype) */
     char userappl[64], os[256], hardware[256];
     char if_desc[LC_MAX_IFACES][256];
     /* The device counters as last published by the main thread, the one
@@ -91,7 +93,7 @@ static void describe_output(struct app *a)
     lc_cpu_model(a->hardware, sizeof(a->hardware));
     memset(fi, 0, sizeof(*fi));
     fi->snaplen = c->snaplen;
-    fi->linktype = 1;
+    fi->linktype = (uint32_t)a->linktype;
     fi->userappl = a->userappl;
     fi->os = a->os;
     fi->hardware = a->hardware;
@@ -535,6 +537,19 @@ int main(int argc, char **argv)
             return EXIT_PORT;
         }
     }
+    /* The link type before anything starts: the filter is compiled for it
+     * and every file header says it. A tun, WireGuard or PPP interface has
+     * no Ethernet header (raw IP); an interface type that fits no link type,
+     * or -i values of different link types, exit 66 before any file. */
+    a->linktype = lc_ports_linktype(c->ifaces, c->nifaces, err, sizeof(err));
+    if (a->linktype < 0) {
+        lc_err("%s", err);
+        return EXIT_PORT;
+    }
+    a->man.linktype = (uint32_t)a->linktype;
+    if (a->linktype != LINKTYPE_ETHERNET && !c->quiet)
+        lc_info("link type %d (raw IPv4/IPv6): the interface has no link-layer header",
+                a->linktype);
     if (c->user && getpwnam(c->user) == NULL) {
         lc_err("-Z '%s': no such user", c->user);
         return EXIT_USAGE;
@@ -555,7 +570,7 @@ int main(int argc, char **argv)
     /* The filter is compiled before DPDK starts: libpcap needs no EAL, and a
      * bad expression leaves nothing behind and no EAL noise. */
     if (c->filter) {
-        if (filter_compile(c->filter, c->snaplen, &a->fprog, err, sizeof(err)) < 0) {
+        if (filter_compile(c->filter, (uint32_t)a->linktype, c->snaplen, &a->fprog, err, sizeof(err)) < 0) {
             lc_err("-f '%s': invalid capture filter: %s", c->filter, err);
             return EXIT_FILTER;
         }

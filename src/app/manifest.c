@@ -92,8 +92,9 @@ static void body(FILE *f, const struct manifest *m, const struct config *c, cons
     fprintf(f, "], \"main\": %u, \"writer\": %u},\n", m->main_cpu, m->main_cpu);
     fprintf(f, "  \"format\": ");
     lc_json_str(f, c->format);
-    fprintf(f, ", \"snaplen\": %u, \"queues_per_port\": %u, \"buffer_mib\": %llu,\n", c->snaplen,
-            c->queues, (unsigned long long)c->buffer_mib);
+    fprintf(f, ", \"linktype\": %u, \"snaplen\": %u, \"queues_per_port\": %u, "
+            "\"buffer_mib\": %llu,\n", m->linktype, c->snaplen, c->queues,
+            (unsigned long long)c->buffer_mib);
     fprintf(f, "  \"metrics\": ");
     if (m->metrics_addr)
         lc_json_str(f, m->metrics_addr);

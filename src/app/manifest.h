@@ -35,6 +35,7 @@ struct manifest {
     unsigned main_cpu;          /* main thread, writer and metrics thread */
     const char *metrics_addr;   /* bound --metrics address, NULL if none */
     bool telemetry;
+    uint32_t linktype;          /* pcap link type of every file */
     int nports;
     struct manifest_port ports[LC_MAX_IFACES];
 };

@@ -2,10 +2,26 @@
 
 #include <stdio.h>
 
-int filter_compile(const char *expr, uint32_t snaplen, struct bpf_program *prog, char *err,
-                   size_t errlen)
+#include "format/pcap.h"
+
+int filter_compile(const char *expr, uint32_t linktype, uint32_t snaplen, struct bpf_program *prog,
+                   char *err, size_t errlen)
 {
-    pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+    /* libpcap compiles for a DLT, which for raw IP is not the LINKTYPE
+     * value the file carries (DLT_RAW is 12 on Linux, LINKTYPE_RAW 101) */
+    int dlt;
+    switch (linktype) {
+    case LINKTYPE_ETHERNET:
+        dlt = DLT_EN10MB;
+        break;
+    case LINKTYPE_RAW:
+        dlt = DLT_RAW;
+        break;
+    default:
+        snprintf(err, errlen, "no filter compiler for link type %u", linktype);
+        return -1;
+    }
+    pcap_t *p = pcap_open_dead(dlt, (int)snaplen);
     if (p == NULL) {
         snprintf(err, errlen, "cannot open a libpcap compile context");
         return -1;

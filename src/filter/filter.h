@@ -13,11 +13,13 @@
 
 #include <pcap/pcap.h>
 
-/* Compile expr for Ethernet (DLT_EN10MB) with snaplen, optimised, netmask
- * unknown. Needs no EAL. Returns 0, or -1 with libpcap's message in err.
+/* Compile expr for the pcap link type the packets carry (LINKTYPE_ETHERNET
+ * or LINKTYPE_RAW, format/pcap.h) with snaplen, optimised, netmask unknown.
+ * Needs no EAL. The program reads the packet from its first byte, so it runs
+ * unchanged on DPDK's eBPF. Returns 0, or -1 with libpcap's message in err.
  * Free prog with pcap_freecode. */
-int filter_compile(const char *expr, uint32_t snaplen, struct bpf_program *prog, char *err,
-                   size_t errlen);
+int filter_compile(const char *expr, uint32_t linktype, uint32_t snaplen, struct bpf_program *prog,
+                   char *err, size_t errlen);
 
 struct rte_bpf;
 struct rte_mbuf;

@@ -11,6 +11,7 @@
 #define PCAP_VERSION_MAJOR 2
 #define PCAP_VERSION_MINOR 4
 #define LINKTYPE_ETHERNET 1
+#define LINKTYPE_RAW 101        /* raw IPv4/IPv6: no link-layer header */
 
 struct pcap_file_hdr {          /* section 4: File Header */
     uint32_t magic;

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "filter/filter.h"
 #include "filter/repair.h"
+#include "format/pcap.h"
 
 #define INS(c, d, s, o, i) ((struct ebpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
@@ -14,13 +15,40 @@ int main(void)
     struct bpf_program p;
     char err[512];
 
-    CHECK(filter_compile("udp port 53", 262144, &p, err, sizeof(err)) == 0);
+    CHECK(filter_compile("udp port 53", LINKTYPE_ETHERNET, 262144, &p, err, sizeof(err)) == 0);
     CHECK(p.bf_len > 4);
     pcap_freecode(&p);
-    CHECK(filter_compile("tcp prot 80", 262144, &p, err, sizeof(err)) < 0);
+    CHECK(filter_compile("tcp prot 80", LINKTYPE_ETHERNET, 262144, &p, err, sizeof(err)) < 0);
     CHECK(strstr(err, "syntax error") != NULL);
-    CHECK(filter_compile("host 300.1.1.1", 96, &p, err, sizeof(err)) < 0);
+    CHECK(filter_compile("host 300.1.1.1", LINKTYPE_ETHERNET, 96, &p, err, sizeof(err)) < 0);
     CHECK(strstr(err, "300.1.1.1") != NULL);
+    CHECK(filter_compile("icmp", 999, 262144, &p, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "999") != NULL);
+
+    /* Raw IP (a tun): the program reads the IP header at offset 0. The same
+     * ICMP echo request matches 'icmp' compiled for raw IP, not compiled
+     * for Ethernet (where its bytes would be addresses and an ethertype). */
+    {
+        static const uint8_t icmp4[28] = {
+            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 250, 0, 2, 10, 250, 0, 1,
+            8, 0, 0xf7, 0xfe, 0, 1, 0, 0,
+        };
+        static const uint8_t udp6[48] = {
+            0x60, 0, 0, 0, 0, 8, 17, 64, [8] = 0xfd, [23] = 1, [24] = 0xfd, [39] = 2,
+            0x9c, 0x40, 0x13, 0x88, 0, 8, 0, 0,
+        };
+        CHECK(filter_compile("icmp", LINKTYPE_RAW, 262144, &p, err, sizeof(err)) == 0);
+        CHECK(bpf_filter(p.bf_insns, icmp4, sizeof(icmp4), sizeof(icmp4)) != 0);
+        CHECK(bpf_filter(p.bf_insns, udp6, sizeof(udp6), sizeof(udp6)) == 0);
+        pcap_freecode(&p);
+        CHECK(filter_compile("ip6 and udp port 5000", LINKTYPE_RAW, 262144, &p, err, sizeof(err)) == 0);
+        CHECK(bpf_filter(p.bf_insns, udp6, sizeof(udp6), sizeof(udp6)) != 0);
+        CHECK(bpf_filter(p.bf_insns, icmp4, sizeof(icmp4), sizeof(icmp4)) == 0);
+        pcap_freecode(&p);
+        CHECK(filter_compile("icmp", LINKTYPE_ETHERNET, 262144, &p, err, sizeof(err)) == 0);
+        CHECK(bpf_filter(p.bf_insns, icmp4, sizeof(icmp4), sizeof(icmp4)) == 0);
+        pcap_freecode(&p);
+    }
 
     /* An indirect byte load indexed by A (DPDK's conversion) gets X (r7); a
      * halfword one already has r7 and is left alone. */

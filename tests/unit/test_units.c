@@ -1,7 +1,9 @@
 #include <errno.h>
 
 #include "check.h"
+#include "common/sys.h"
 #include "common/units.h"
+#include "format/pcap.h"
 
 int main(void)
 {
@@ -76,5 +78,28 @@ int main(void)
     CHECK(lc_parse_cpu_list("1,", ids, 8) == -EINVAL);
     CHECK(lc_parse_cpu_list("0-9", ids, 8) == -ERANGE);
     CHECK(lc_parse_cpu_list("", ids, 8) == -EINVAL);
+
+    /* ARPHRD type -> pcap link type (what AF_PACKET hands over) */
+    CHECK(lc_arphrd_linktype(1) == LINKTYPE_ETHERNET);          /* ETHER */
+    CHECK(lc_arphrd_linktype(772) == LINKTYPE_ETHERNET);        /* LOOPBACK */
+    CHECK(lc_arphrd_linktype(65534) == LINKTYPE_RAW);           /* NONE: tun, wg */
+    CHECK(lc_arphrd_linktype(512) == LINKTYPE_RAW);             /* PPP */
+    CHECK(lc_arphrd_linktype(519) == LINKTYPE_RAW);             /* RAWIP */
+    CHECK(lc_arphrd_linktype(768) == LINKTYPE_RAW);             /* TUNNEL */
+    CHECK(lc_arphrd_linktype(769) == LINKTYPE_RAW);             /* TUNNEL6 */
+    CHECK(lc_arphrd_linktype(776) == LINKTYPE_RAW);             /* SIT */
+    CHECK(lc_arphrd_linktype(778) == -1);                       /* IPGRE */
+    CHECK(lc_arphrd_linktype(803) == -1);                       /* 802.11 radiotap */
+    CHECK(lc_arphrd_linktype(0) == -1);
+
+    /* DPDK ports and absent interfaces are Ethernet; lo is (type 772) */
+    {
+        char err[512];
+        const char *eth[] = { "net_null0", "0000:00:04.0", "0", "lo", "net_af_packet0,iface=lo",
+                              "net_pcap0,rx_pcap=x.pcap", "net_af_packet1,iface=../../x",
+                              "net_af_packet2,iface=lcnosuchif0" };
+        CHECK(lc_ports_linktype(eth, 8, err, sizeof(err)) == LINKTYPE_ETHERNET);
+        CHECK(lc_ports_linktype(eth, 0, err, sizeof(err)) == LINKTYPE_ETHERNET);
+    }
     return check_done("test_units");
 }

@@ -32,6 +32,7 @@
 #include <rte_mbuf.h>
 
 #include "filter/filter.h"
+#include "format/pcap.h"
 
 #define MAX_FRAMES 4096
 
@@ -145,7 +146,7 @@ int main(int argc, char **argv)
             continue;
         struct bpf_program prog;
         char err[512];
-        if (filter_compile(line, 262144, &prog, err, sizeof(err)) < 0) {
+        if (filter_compile(line, LINKTYPE_ETHERNET, 262144, &prog, err, sizeof(err)) < 0) {
             printf("'%s': does not compile: %s\n", line, err);
             bad++;
             continue;
