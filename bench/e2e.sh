@@ -19,7 +19,9 @@
 # "testpmd linecap"): testpmd, linecap, linecap-count (--count-only), and
 # linecap-split (writer on CPU 0), and
 # any of them as NAME@VAR=VALUE to run linecap with that environment
-# (paired A/B runs of a change: LCE_REPS=6 LCE_ENGINES="linecap linecap@X=1").
+# (paired A/B runs of a change: LCE_REPS=6 LCE_ENGINES="linecap linecap@X=1"), and
+# NAME@LCE_BIN=PATH to run that linecap binary instead (the previous commit's
+# build: LCE_ENGINES="testpmd linecap linecap@LCE_BIN=/tmp/base/build/linecap").
 . "$(dirname "$0")/lib.sh"
 DUR=${LCE_DUR:-60}
 REPS=${LCE_REPS:-1}
@@ -66,12 +68,15 @@ run_linecap() {   # TRAFFIC REP ENGINE
     local tr=$1 rep=$2 eng=${3:-linecap} base=$LOGS/${3:-linecap}-$1-$2
     local envs=() mode=(-w "$DIR/cap.pcap" -b filesize:2000000 -b files:4)
     case $eng in *@*) envs=("${eng#*@}") ;; esac
+    # NAME@LCE_BIN=PATH: that linecap binary (a paired run against another build)
+    local bin=$LC
+    case $eng in *@LCE_BIN=*) bin=${eng#*@LCE_BIN=}; envs=() ;; esac
     case $eng in linecap-count*) mode=(--count-only) ;; esac
     local pin=(taskset -c 1)
     case $eng in linecap-split*) pin=() ;; esac
     rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     # a 4-file ring of 2 GB files bounds the disk used by a 60 s run
-    env "${envs[@]}" "${pin[@]}" "$LC" -i "$CAP_LINK" --cores 1 "${mode[@]}" \
+    env "${envs[@]}" "${pin[@]}" "$bin" -i "$CAP_LINK" --cores 1 "${mode[@]}" \
         --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ --single-file-segments \
         >"$base.out" 2>"$base.err" &
     local lpid=$!
