@@ -113,6 +113,50 @@ static void test_pcap_tails(void)
     CHECK(s.format == RECOVER_UNKNOWN);
 }
 
+/* caplen 0 is a legal record (net_pcap replays them, linecap writes them):
+ * the walk goes on past it; only an all-zero record header (the padding of
+ * the last direct write) ends the data. */
+static void test_pcap_zero_length(void)
+{
+    struct recover_scan s;
+    size_t n = make_pcap(buf, 2, 60), end;
+
+    pcap_put_rec_hdr(buf + n, 1700000002u, 5, 0, 60);       /* caplen 0, len 60 */
+    n += 16;
+    pcap_put_rec_hdr(buf + n, 1700000003u, 6, 0, 0);        /* no length at all, dated */
+    n += 16;
+    pcap_put_rec_hdr(buf + n, 0, 0, 0, 80054);              /* undated, origlen only */
+    n += 16;
+    pcap_put_rec_hdr(buf + n, 1700000004u, 7, 60, 80054);   /* cut by the snap length */
+    memset(buf + n + 16, 0xA5, 60);
+    n += 16 + 60;
+    pcap_put_rec_hdr(buf + n, 1700000005u, 8, 60, 64);
+    memset(buf + n + 16, 0xA5, 60);
+    n += 16 + 60;
+    end = n;
+
+    recover_scan_buf(buf, n, &s);
+    CHECK(s.format == RECOVER_PCAP);
+    CHECK_EQ_U(s.good_end, end);
+    CHECK_EQ_U(s.records, 7);
+    CHECK(s.why == NULL);
+
+    memset(buf + n, 0, 4096);               /* then the zero tail: cut there */
+    recover_scan_buf(buf, n + 4096, &s);
+    CHECK_EQ_U(s.good_end, end);
+    CHECK_EQ_U(s.records, 7);
+    CHECK(s.why && strstr(s.why, "zero"));
+    recover_scan_buf(buf, n + 16, &s);      /* exactly one zero header */
+    CHECK_EQ_U(s.good_end, end);
+    CHECK_EQ_U(s.records, 7);
+
+    /* the file header then zeros only: no records */
+    memset(buf + 24, 0, 64);
+    recover_scan_buf(buf, 24 + 64, &s);
+    CHECK_EQ_U(s.good_end, 24);
+    CHECK_EQ_U(s.records, 0);
+}
+
 static void test_pcapng_tails(void)
 {
     struct recover_scan s;
@@ -139,6 +183,22 @@ static void test_pcapng_tails(void)
     recover_scan_buf(buf, m, &s);
     CHECK_EQ_U(s.good_end, n);
 
+    /* an EPB with caplen 0 is legal: kept, and the walk goes on */
+    size_t z = make_pcapng(buf, 2);
+    put32(buf + z, 6); put32(buf + z + 4, 32); put32(buf + z + 8, 0); put32(buf + z + 12, 0);
+    put32(buf + z + 16, 9); put32(buf + z + 20, 0); put32(buf + z + 24, 60); put32(buf + z + 28, 32);
+    size_t z2 = make_pcapng(buf + z + 32, 1) - 48;      /* one more 60-byte EPB after it */
+    memmove(buf + z + 32, buf + z + 32 + 48, z2);
+    recover_scan_buf(buf, z + 32 + z2, &s);
+    CHECK(s.format == RECOVER_PCAPNG);
+    CHECK_EQ_U(s.good_end, z + 32 + z2);
+    CHECK_EQ_U(s.records, 4);
+    memset(buf + z + 32 + z2, 0, 4096);
+    recover_scan_buf(buf, z + 32 + z2 + 4096, &s);
+    CHECK_EQ_U(s.good_end, z + 32 + z2);
+    CHECK_EQ_U(s.records, 4);
+
+    make_pcapng(buf, 6);
     recover_scan_buf(buf, 20, &s);          /* torn section header */
     CHECK(s.format == RECOVER_NONE);
     CHECK_EQ_U(s.good_end, 0);
@@ -252,6 +312,7 @@ static void test_files(void)
 int main(void)
 {
     test_pcap_tails();
+    test_pcap_zero_length();
     test_pcapng_tails();
     test_names();
     test_files();

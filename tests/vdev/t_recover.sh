@@ -102,3 +102,34 @@ case_recover_busy_and_bad() {
     out=$("$LINECAP" recover "$W" 2>&1) || fail "recover exits $?: $out"
     [ ! -e "$W/.torn.pcap.partial" ] && [ ! -e "$W/torn.pcap" ] || fail "torn header file not removed: $(ls -A "$W")"
 }
+
+# zero_len_partial FILE: a crashed partial file written the way linecap
+# writes pcap: 5 records, two of them caplen 0 (one with origlen 60, one
+# with no length at all but a timestamp), one cut by the snap length
+# (origlen 80054), then the zero padding of the last direct write
+zero_len_partial() {
+    $PY - "$1" <<'PYEOF'
+import struct, sys
+h = struct.pack('<IHHiIII', 0xa1b23c4d, 2, 4, 0, 0, 262144, 1)
+eth = bytes.fromhex('ffffffffffff020000000001') + b'\x08\x00' + bytes(range(46))
+def r(sec, ns, cap, orig, data=b''):
+    return struct.pack('<IIII', sec, ns, cap, orig) + data
+d = (h + r(1700000000, 1, 60, 60, eth) + r(1700000000, 2, 0, 60) + r(1700000000, 3, 0, 0)
+     + r(1700000000, 4, 60, 80054, eth) + r(1700000000, 5, 60, 60, eth))
+open(sys.argv[1], 'wb').write(d + bytes(4096 - len(d) % 4096))
+PYEOF
+}
+
+# caplen-0 records in the middle of a partial file are records: recover
+# keeps all 5 (readers agree), cuts only the zero padding
+register recover_zero_length
+case_recover_zero_length() {
+    local out rc
+    zero_len_partial "$W/.z.pcap.partial"
+    out=$("$LINECAP" recover "$W" 2>&1); rc=$?
+    log "recover: $out"
+    [ $rc = 0 ] || fail "recover exits $rc: $out"
+    echo "$out" | grep -q "kept 5 records, 284 bytes," || fail "recover did not keep the 5 records: $out"
+    pcap_valid "$W/z.pcap"
+    [ "$PV_COUNT" = 5 ] || fail "z.pcap holds $PV_COUNT records, expected 5"
+}
