@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -238,6 +239,16 @@ static off_t size_of(int dirfd, const char *name)
     return fstatat(dirfd, name, &st, 0) == 0 ? st.st_size : -1;
 }
 
+/* set a file's modification time SECS seconds back */
+static void age_file(int dirfd, const char *name, int secs)
+{
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= secs;
+    t[1] = t[0];
+    CHECK(utimensat(dirfd, name, t, 0) == 0);
+}
+
 static void test_files(void)
 {
     char dir[] = "/tmp/lc-test-recover-XXXXXX";
@@ -266,7 +277,21 @@ static void test_files(void)
     /* both exist: refused, the partial stays as it was */
     CHECK(write_file(dirfd, ".a.pcap.partial", buf, n + 10) == 0);
     CHECK(recover_path(dirfd, ".a.pcap.partial", false, &r) == -EEXIST);
-    CHECK_EQ_U(size_of(dirfd, ".a.pcap.partial"), n);   /* trimmed, not renamed */
+    CHECK_EQ_U(size_of(dirfd, ".a.pcap.partial"), n + 10);  /* not trimmed, not renamed */
+    CHECK(!r.trimmed);
+    CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
+    CHECK_EQ_U(size_of(dirfd, "a.recovered.pcap"), n);
+    unlinkat(dirfd, ".a.pcap.partial", 0);
+
+    /* a recover that died after linking the final name: the link that is
+     * this very file is taken, not a reason for .recovered */
+    CHECK(write_file(dirfd, ".f.pcap.partial", buf, n + 10) == 0);
+    CHECK(linkat(dirfd, ".f.pcap.partial", dirfd, "f.pcap", 0) == 0);
+    CHECK(recover_path(dirfd, ".f.pcap.partial", false, &r) == 0);
+    CHECK(strcmp(r.final, "f.pcap") == 0);
+    CHECK_EQ_U(size_of(dirfd, "f.pcap"), n);
+    CHECK(size_of(dirfd, ".f.pcap.partial") < 0);
+    CHECK(size_of(dirfd, "f.recovered.pcap") < 0);
 
     /* dry run changes nothing */
     CHECK(write_file(dirfd, ".b.pcap.partial", buf, n + 10) == 0);
@@ -282,11 +307,62 @@ static void test_files(void)
     CHECK_EQ_U(size_of(dirfd, ".b.pcap.partial"), n + 10);
     close(fd);
 
-    /* no header: removed */
-    CHECK(write_file(dirfd, ".c.pcap.partial", buf + 4096, 100) == 0);   /* zeros */
+    /* zeros only, older than RECOVER_YOUNG_SECS: removed */
+    static const uint8_t zeros[8192];
+    CHECK(write_file(dirfd, ".c.pcap.partial", zeros, 100) == 0);
+    age_file(dirfd, ".c.pcap.partial", RECOVER_YOUNG_SECS + 1);
     CHECK(recover_path(dirfd, ".c.pcap.partial", false, &r) == 0);
     CHECK(r.removed);
     CHECK(size_of(dirfd, ".c.pcap.partial") < 0);
+    CHECK(write_file(dirfd, ".c.pcap.partial", zeros, 0) == 0);         /* empty */
+    age_file(dirfd, ".c.pcap.partial", RECOVER_YOUNG_SECS + 1);
+    CHECK(recover_path(dirfd, ".c.pcap.partial", false, &r) == 0);
+    CHECK(r.removed);
+    CHECK(size_of(dirfd, ".c.pcap.partial") < 0);
+
+    /* empty or zeros but just modified: a capture may be creating it */
+    CHECK(write_file(dirfd, ".y.pcap.partial", zeros, 0) == 0);
+    CHECK(recover_path(dirfd, ".y.pcap.partial", false, &r) == 0);
+    CHECK(r.young && !r.removed);
+    CHECK_EQ_U(size_of(dirfd, ".y.pcap.partial"), 0);
+    CHECK(write_file(dirfd, ".z.pcap.partial", zeros, 4096) == 0);
+    CHECK(recover_path(dirfd, ".z.pcap.partial", false, &r) == 0);
+    CHECK(r.young && !r.removed);
+    CHECK_EQ_U(size_of(dirfd, ".z.pcap.partial"), 4096);
+
+    /* no complete header but not all zeros: left as it is, however old */
+    uint8_t *g = buf + 8192;
+    memset(g, 0, 8192);                     /* a zero header, records after it */
+    memcpy(g + 4096, buf + 24, n - 24);
+    CHECK(write_file(dirfd, ".g.pcap.partial", g, 4096 + n - 24) == 0);
+    age_file(dirfd, ".g.pcap.partial", 3600);
+    CHECK(recover_path(dirfd, ".g.pcap.partial", false, &r) == -ENODATA);
+    CHECK(!r.removed);
+    CHECK_EQ_U(size_of(dirfd, ".g.pcap.partial"), 4096 + n - 24);
+    memset(g, 0, 8192);                     /* zeros but the very last byte */
+    g[8191] = 1;
+    CHECK(write_file(dirfd, ".h.pcap.partial", g, 8192) == 0);
+    age_file(dirfd, ".h.pcap.partial", 3600);
+    CHECK(recover_path(dirfd, ".h.pcap.partial", false, &r) == -ENODATA);
+    CHECK_EQ_U(size_of(dirfd, ".h.pcap.partial"), 8192);
+    CHECK(write_file(dirfd, ".i.pcap.partial", buf, 10) == 0);          /* torn header */
+    age_file(dirfd, ".i.pcap.partial", 3600);
+    CHECK(recover_path(dirfd, ".i.pcap.partial", false, &r) == -ENODATA);
+    CHECK_EQ_U(size_of(dirfd, ".i.pcap.partial"), 10);
+    /* a pcapng section header longer than the file: torn, left as it is */
+    size_t ng = make_pcapng(g, 2);
+    put32(g + 4, 4096); put32(g + 4092, 4096);
+    CHECK(write_file(dirfd, ".j.pcapng.partial", g, ng) == 0);
+    age_file(dirfd, ".j.pcapng.partial", 3600);
+    CHECK(recover_path(dirfd, ".j.pcapng.partial", false, &r) == -ENODATA);
+    CHECK(r.scan.why && strstr(r.scan.why, "longer than the file"));
+    CHECK_EQ_U(size_of(dirfd, ".j.pcapng.partial"), ng);
+    /* only its block type written, zeros after it: still not all zero */
+    memset(g + 4, 0, 4092);
+    CHECK(write_file(dirfd, ".k.pcapng.partial", g, 4096) == 0);
+    age_file(dirfd, ".k.pcapng.partial", 3600);
+    CHECK(recover_path(dirfd, ".k.pcapng.partial", false, &r) == -ENODATA);
+    CHECK_EQ_U(size_of(dirfd, ".k.pcapng.partial"), 4096);
 
     /* not a file linecap writes: refused, left as it was */
     uint32_t us[6] = { 0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1 };
@@ -302,7 +378,9 @@ static void test_files(void)
     CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
 
     const char *names[] = { "a.pcap", "a.recovered.pcap", ".a.pcap.partial", ".b.pcap.partial",
-                            ".d.pcap.partial", ".e.pcap.partial" };
+                            ".d.pcap.partial", ".e.pcap.partial", "f.pcap", ".y.pcap.partial",
+                            ".z.pcap.partial", ".g.pcap.partial", ".h.pcap.partial",
+                            ".i.pcap.partial", ".j.pcapng.partial", ".k.pcapng.partial" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unlinkat(dirfd, names[i], 0);
     close(dirfd);
