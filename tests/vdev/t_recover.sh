@@ -132,10 +132,97 @@ case_recover_busy_and_bad() {
     [ $rc = 66 ] || fail "recover of a missing path exits $rc, expected 66: $out"
     out=$("$LINECAP" recover --bogus "$W" 2>&1); rc=$?
     [ $rc = 64 ] || fail "recover --bogus exits $rc, expected 64: $out"
-    # a partial name holding nothing (torn header) is removed, not renamed
+    # a torn header over real bytes is reported and left as it is (73)
     head -c 10 "$W/busy.pcap" >"$W/.torn.pcap.partial"
-    out=$("$LINECAP" recover "$W" 2>&1) || fail "recover exits $?: $out"
-    [ ! -e "$W/.torn.pcap.partial" ] && [ ! -e "$W/torn.pcap" ] || fail "torn header file not removed: $(ls -A "$W")"
+    touch -d '-1 hour' "$W/.torn.pcap.partial"
+    out=$("$LINECAP" recover "$W" 2>&1); rc=$?
+    [ $rc = 73 ] || fail "recover of a torn header exits $rc, expected 73: $out"
+    echo "$out" | grep -q "torn.pcap.partial: no complete file header (a torn file header) and not all zero bytes: left as it is" ||
+        fail "no line for the torn header: $out"
+    [ "$(stat -c %s "$W/.torn.pcap.partial")" = 10 ] && [ ! -e "$W/torn.pcap" ] || fail "torn header file changed: $(ls -lA "$W")"
+}
+
+# old_partial NAME: set NAME's mtime an hour back (past the young-file rule)
+old_partial() { touch -d '-1 hour' "$W/$1"; }
+
+# recover_one NAME: run recover on W/NAME alone; sets out, rc
+recover_one() {
+    out=$("$LINECAP" recover "$W/$1" 2>&1); rc=$?
+    log "recover $1: exit $rc: $out"
+}
+
+# unchanged NAME: W/NAME is byte for byte its copy in T
+unchanged() { cmp -s "$W/$1" "$T/$1" || fail "$1 was changed: $(ls -lA "$W" | tr '\n' '|')"; }
+
+# recover removes only what is empty or zeros to the last byte and not new,
+# changes nothing before it has secured the new name, leaves a locked file
+# alone, and says per file what it did
+register recover_safety asan
+case_recover_safety() {
+    local out rc hdr
+    editcap -F nsecpcap "$MIXED" "$T/ns.pcap" || fail "editcap failed"
+    # 1. a zero file header then records (data after the zeros): not removed
+    { head -c 4096 /dev/zero; tail -c +25 "$T/ns.pcap"; } >"$W/.g.pcap.partial"
+    old_partial .g.pcap.partial; cp "$W/.g.pcap.partial" "$T/"
+    recover_one .g.pcap.partial
+    [ $rc = 73 ] || fail "zeros then data: exit $rc, expected 73: $out"
+    echo "$out" | grep -q "no complete file header (a file header of zeros, but data after it) and not all zero bytes: left as it is, nothing changed" ||
+        fail "zeros then data: '$out'"
+    unchanged .g.pcap.partial
+    #    zeros to the very end (12 KiB): removed, and said so
+    head -c 12288 /dev/zero >"$W/.z.pcap.partial"; old_partial .z.pcap.partial
+    recover_one .z.pcap.partial
+    [ $rc = 0 ] && echo "$out" | grep -q "z.pcap.partial: removed (12288 bytes, all zero): nothing captured in it" ||
+        fail "an all-zero file: exit $rc: $out"
+    [ ! -e "$W/.z.pcap.partial" ] || fail "the all-zero file is still there"
+    # 2. a pcapng section header longer than the file: torn, left as it is
+    $PY -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IIIHHq", 0x0A0D0D0A, 4096, 0x1A2B3C4D, 1, 0, -1) + bytes(200))' \
+        >"$W/.s.pcapng.partial"
+    old_partial .s.pcapng.partial; cp "$W/.s.pcapng.partial" "$T/"
+    recover_one .s.pcapng.partial
+    [ $rc = 73 ] && echo "$out" | grep -q "a section header longer than the file (torn)) and not all zero bytes: left as it is" ||
+        fail "SHB longer than the file: exit $rc: $out"
+    unchanged .s.pcapng.partial
+    # 3. both names taken: the partial is not trimmed, not renamed, and said so
+    { cat "$T/ns.pcap"; head -c 3000 /dev/zero; } >"$W/.t.pcap.partial"
+    cp "$W/.t.pcap.partial" "$T/"
+    echo other >"$W/t.pcap"; echo other >"$W/t.recovered.pcap"
+    recover_one .t.pcap.partial
+    [ $rc = 73 ] && echo "$out" | grep -q "t.pcap.partial: t.pcap and its .recovered name both exist; left as it is, nothing changed" ||
+        fail "both names taken: exit $rc: $out"
+    unchanged .t.pcap.partial
+    [ "$(cat "$W/t.pcap")$(cat "$W/t.recovered.pcap")" = otherother ] || fail "an existing file was changed"
+    rm -f "$W/t.recovered.pcap"
+    recover_one .t.pcap.partial         # now one name is free: recovered there
+    [ $rc = 0 ] && [ ! -e "$W/.t.pcap.partial" ] || fail "recover with a free .recovered name: exit $rc: $out"
+    pcap_valid "$W/t.recovered.pcap"
+    [ "$PV_COUNT" = "$(cap_count "$MIXED")" ] || fail "t.recovered.pcap holds $PV_COUNT records"
+    # 4. locked (as a capture holds its file): skipped with a line saying so
+    cp "$T/.t.pcap.partial" "$W/.l.pcap.partial"; old_partial .l.pcap.partial
+    cp "$W/.l.pcap.partial" "$T/"
+    flock -x "$W/.l.pcap.partial" sleep 5 &
+    local fpid=$!
+    sleep 0.3
+    recover_one .l.pcap.partial
+    kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+    [ $rc = 0 ] && echo "$out" | grep -q "l.pcap.partial: in use by a running capture (locked), left alone" ||
+        fail "a locked file: exit $rc: $out"
+    unchanged .l.pcap.partial
+    # 5. empty or zeros, but just written: left alone (a capture may be
+    #    starting it); once older than 5 s, removed
+    : >"$W/.y.pcap.partial"
+    head -c 4096 /dev/zero >"$W/.y2.pcap.partial"
+    out=$("$LINECAP" recover "$W" 2>&1); rc=$?
+    log "recover: $out"
+    echo "$out" | grep -q "y.pcap.partial: empty, but modified [0-9.]* s ago (under 5 s: a capture may be starting it), left alone" &&
+        echo "$out" | grep -q "y2.pcap.partial: all zero bytes, but modified [0-9.]* s ago (under 5 s" ||
+        fail "young empty files: $out"
+    echo "$out" | tail -1 | grep -q " 2 too new," || fail "summary: $(echo "$out" | tail -1)"
+    [ -e "$W/.y.pcap.partial" ] && [ -e "$W/.y2.pcap.partial" ] || fail "a young empty file was removed"
+    touch -d '-6 sec' "$W/.y.pcap.partial"
+    recover_one .y.pcap.partial
+    [ $rc = 0 ] && [ ! -e "$W/.y.pcap.partial" ] && echo "$out" | grep -q "removed (0 bytes)" ||
+        fail "an empty file 6 s old: exit $rc: $out"
 }
 
 # zero_len_partial FILE: a crashed partial file written the way linecap
