@@ -77,7 +77,7 @@ case_fault_efbig() {
 # EINVAL (older tmpfs, some FUSE): the capture still writes every file, once,
 # with O_DIRECT set by fcntl (odirect=1) or buffered with the warning when
 # fcntl refuses it too (odirect=2); exit 0, files valid, no partial left
-register fault_odirect_open asan
+register fault_odirect_open
 case_fault_odirect_open() {
     local mode rep
     for mode in 1 2; do
