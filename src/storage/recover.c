@@ -286,7 +286,12 @@ int recover_path(int dirfd, const char *name, bool dry_run, struct recover_resul
         }
         res->trimmed = true;
     }
-    if (fdatasync(fd) < 0 || unlinkat(dirfd, name, 0) < 0) {
+    if (fdatasync(fd) < 0) {
+        rc = -errno;
+        unlinkat(dirfd, res->final, 0);         /* not synced: no final name */
+        goto out;
+    }
+    if (unlinkat(dirfd, name, 0) < 0) {
         rc = -errno;
         goto out;
     }
