@@ -28,20 +28,26 @@ static void usage(FILE *f)
 "their partial names (DIR/.NAME.partial): each is cut after its last complete\n"
 "record or block (a torn record or the zero padding of the last direct write\n"
 "never stays), synced, and renamed to NAME -- or NAME with '.recovered'\n"
-"before its extension when NAME exists; nothing is overwritten. A partial file\n"
-"without a complete file header held no packets and is removed. A partial\n"
-"file a running capture is writing is left alone.\n"
+"before its extension when NAME exists; the new name is secured (a hard link,\n"
+"which never replaces) before a byte is cut, so when both names exist the file\n"
+"stays exactly as it was. A partial file that is empty or all zero bytes held\n"
+"no packets and is removed, unless it was modified less than 5 s ago (a\n"
+"capture may be creating it). A partial file without a complete file header\n"
+"that is not all zeros (a torn header) is reported and left as it is. A\n"
+"partial file a running capture holds (its lock) is left alone. One line per\n"
+"file says what was done.\n"
 "\n"
 "  -n, --dry-run   report what would be done, change nothing\n"
 "  -q, --quiet     only errors and the summary line\n"
 "  -h, --help      this text\n"
 "\n"
 "Exit codes: 0 every partial file recovered (or none found), 64 usage,\n"
-"66 a path could not be read, 73 a file could not be renamed or trimmed.\n");
+"66 a path could not be read, 73 a file could not be recovered (left as it\n"
+"was, unless its line says otherwise).\n");
 }
 
 struct tally {
-    unsigned recovered, removed, busy, failed;
+    unsigned recovered, removed, busy, young, failed;
     int rc;
     bool dry_run, quiet;
 };
@@ -59,24 +65,46 @@ static void one(struct tally *t, int dirfd, const char *dir, const char *name)
     const struct recover_scan *s = &r.scan;
 
     if (rc < 0) {
-        lc_err("%s/%s: %s", dir, name,
-               rc == -EEXIST   ? "both its final name and the .recovered name exist; left as it is"
-               : rc == -EILSEQ ? "not a pcap or pcapng file written by linecap; left as it is"
-                               : strerror(-rc));
+        char alt[600] = "";
+        if (rc == -EEXIST)
+            snprintf(alt, sizeof(alt), "%s and its .recovered name both exist", r.final);
+        const char *what =
+            rc == -EEXIST    ? alt
+            : rc == -EILSEQ  ? "not a pcap or pcapng file written by linecap"
+            : rc == -ENODATA ? (s->why ? s->why : "no complete file header")
+                             : strerror(-rc);
+        if (rc == -ENODATA)
+            lc_err("%s/%s: no complete file header (%s) and not all zero bytes: left as it is, "
+                   "nothing changed", dir, name, what);
+        else if (r.trimmed)
+            lc_err("%s/%s: %s; it was already cut to %llu bytes (its last complete record) "
+                   "and stays under its partial name", dir, name, what,
+                   (unsigned long long)s->good_end);
+        else
+            lc_err("%s/%s: %s; left as it is, nothing changed", dir, name, what);
         t->failed++;
         worse(t, EXIT_CANTCREAT);
         return;
     }
     if (r.busy) {
         if (!t->quiet)
-            printf("%s/%s: in use by a running capture, left alone\n", dir, name);
+            printf("%s/%s: in use by a running capture (locked), left alone\n", dir, name);
         t->busy++;
+        return;
+    }
+    if (r.young) {
+        if (!t->quiet)
+            printf("%s/%s: %s, but modified %.1f s ago (under %d s: a capture may be starting "
+                   "it), left alone\n", dir, name,
+                   s->size ? "all zero bytes" : "empty", r.age, RECOVER_YOUNG_SECS);
+        t->young++;
         return;
     }
     if (s->format == RECOVER_NONE) {
         if (!t->quiet)
-            printf("%s/%s: %s (%s): nothing captured in it\n", dir, name,
-                   t->dry_run ? "would be removed" : "removed", s->why ? s->why : "empty");
+            printf("%s/%s: %s (%llu bytes%s): nothing captured in it\n", dir, name,
+                   t->dry_run ? "would be removed" : "removed", (unsigned long long)s->size,
+                   s->size ? ", all zero" : "");
         t->removed++;
         return;
     }
@@ -176,8 +204,9 @@ int recover_main(int argc, char **argv)
         one(&t, dirfd, dir, base);
         close(dirfd);
     }
-    printf("linecap recover: %u %s, %u removed (no header), %u in use, %u failed\n",
-           t.recovered, t.dry_run ? "to recover" : "recovered", t.removed, t.busy, t.failed);
+    printf("linecap recover: %u %s, %u removed (empty or zeros), %u in use, %u too new, "
+           "%u failed\n", t.recovered, t.dry_run ? "to recover" : "recovered", t.removed, t.busy,
+           t.young, t.failed);
     fflush(stdout);
     return t.rc;
 }

@@ -23,7 +23,17 @@ static size_t pcap_file_header(uint8_t *buf, size_t cap, const struct format_inf
 
 /* Hostile input: every length is checked against what remains. A record is
  * valid when its header and caplen bytes are present, caplen <= snaplen
- * (or 262144 if the header says 0), caplen <= origlen and ts_nsec < 1e9. */
+ * (or 262144 if the header says 0), caplen <= origlen and ts_nsec < 1e9.
+ *
+ * caplen 0 is a record (pcap allows it, net_pcap replays such frames and
+ * linecap writes them), but the zero padding of a crashed file's last
+ * direct write also reads as caplen-0 records (every reader takes it as
+ * bogus zero-length packets, see PLATFORM.md). The rule: a record header of
+ * 16 zero bytes (ts 0, caplen 0, origlen 0) ends the data; any other
+ * header with caplen 0 (a timestamp or an origlen) is a record. linecap
+ * stamps every record with the capture time, so it never writes an all-zero
+ * header itself; a foreign record dated 1970-01-01 00:00:00.0 with no
+ * length is the one case lost, and it holds no bytes. */
 static size_t pcap_valid_prefix(const uint8_t *buf, size_t len, uint64_t *nrec)
 {
     struct pcap_file_hdr fh;
@@ -40,9 +50,10 @@ static size_t pcap_valid_prefix(const uint8_t *buf, size_t len, uint64_t *nrec)
     while (len - off >= sizeof(struct pcap_rec_hdr)) {
         struct pcap_rec_hdr rh;
         memcpy(&rh, buf + off, sizeof(rh));
-        if (rh.caplen > snap || rh.caplen > rh.origlen || rh.ts_nsec >= 1000000000U ||
-            rh.caplen == 0)
+        if (rh.caplen > snap || rh.caplen > rh.origlen || rh.ts_nsec >= 1000000000U)
             break;
+        if (rh.caplen == 0 && rh.origlen == 0 && rh.ts_sec == 0 && rh.ts_nsec == 0)
+            break;                      /* zeros: the end of the data */
         if (len - off - sizeof(rh) < rh.caplen)
             break;
         off += sizeof(rh) + rh.caplen;

@@ -26,20 +26,40 @@ int outfile_open(struct outfile *f, int dirfd, const char *final, unsigned mode,
     if (fstatat(dirfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0)
         return -EEXIST;
 
-    int fd = -1;
-    if (want_direct) {
-        fd = openat(dirfd, f->partial, flags | O_DIRECT, mode);
-        if (fd < 0 && errno == EINVAL) {
-            *fell_back = true;
-            want_direct = false;
-        } else if (fd < 0) {
-            return -errno;
+    /* O_DIRECT is set after the open with fcntl(F_SETFL), not asked of
+     * openat: some filesystems (older tmpfs, some FUSE) create the file and
+     * then fail openat(O_DIRECT) with EINVAL, so a buffered O_EXCL retry
+     * met EEXIST and left an empty partial file. Removing that name before
+     * a retry would unlink by name a file that may by then be another's;
+     * one open and then F_SETFL, which takes O_DIRECT or refuses it (then
+     * buffered writes, *fell_back for the caller's warning), creates once. */
+    int fd = openat(dirfd, f->partial, flags, mode);
+    if (fd < 0)
+        return -errno;
+    /* Locked at once and held until close (or death): `linecap recover`
+     * leaves a locked partial file alone (and an unlocked empty one younger
+     * than a few seconds), so it never trims or removes a file being
+     * written. Blocking: a recover holds a lock only while it looks. A file
+     * that cannot be locked is not written, as it would be unprotected. */
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            close(fd);
+            unlinkat(dirfd, f->partial, 0);
+            return -ENOLCK;
         }
     }
-    if (fd < 0) {
-        fd = openat(dirfd, f->partial, flags, mode);
-        if (fd < 0)
-            return -errno;
+    /* A recover older than the young-file rule may have removed the name
+     * while it held the lock: then this file would vanish at close. */
+    if (fstat(fd, &st) < 0 || st.st_nlink == 0) {
+        close(fd);
+        return -ENOENT;
+    }
+    if (want_direct) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0) {
+            *fell_back = true;
+            want_direct = false;
+        }
     }
     /* The umask may have narrowed or (with a group option) we want exactly
      * mode: set it explicitly. */
@@ -49,9 +69,6 @@ int outfile_open(struct outfile *f, int dirfd, const char *final, unsigned mode,
         unlinkat(dirfd, f->partial, 0);
         return -e;
     }
-    /* Held until close (or death): `linecap recover` leaves a locked
-     * partial file alone, so it never trims a file being written. */
-    (void)flock(fd, LOCK_EX | LOCK_NB);
     f->fd = fd;
     f->direct = want_direct;
     return 0;

@@ -20,9 +20,11 @@ struct outfile {
     char final[300];
 };
 
-/* Create dir/.final.partial. want_direct asks for O_DIRECT; when the
- * filesystem refuses it the file is opened buffered and *fell_back is set.
- * Returns 0 or a negative errno (-EEXIST if the final or partial name exists). */
+/* Create dir/.final.partial and lock it (flock LOCK_EX, held until close).
+ * want_direct asks for O_DIRECT; when the filesystem refuses it the file is
+ * written buffered and *fell_back is set. Returns 0 or a negative errno
+ * (-EEXIST if the final or partial name exists; -ENOLCK when the file cannot
+ * be locked: it is then removed). */
 int outfile_open(struct outfile *f, int dirfd, const char *final, unsigned mode,
                  bool want_direct, bool *fell_back);
 

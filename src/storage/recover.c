@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PCAPNG_SHB 0x0A0D0D0Au
@@ -56,6 +57,11 @@ void recover_scan_buf(const uint8_t *p, size_t n, struct recover_scan *out)
      * rules live with each format (format/pcap.c, format/pcapng.c). */
     memset(out, 0, sizeof(*out));
     out->size = n;
+    if (n == 0) {
+        out->zero = true;
+        out->why = "empty";
+        return;
+    }
     if (n >= 4 && rd32(p, false) == PCAPNG_SHB) {
         uint32_t bom = n >= 12 ? rd32(p + 8, false) : 0;
         if (bom != PCAPNG_BOM && !(n < 12 || all_zero(p + 4, 8))) {
@@ -63,8 +69,12 @@ void recover_scan_buf(const uint8_t *p, size_t n, struct recover_scan *out)
             out->why = "a section header linecap does not write (byte order)";
             return;
         }
-        if (bom != PCAPNG_BOM || n < PCAPNG_MIN_SHB || rd32(p + 4, false) > n) {
-            out->why = "no complete section header";
+        if (bom != PCAPNG_BOM || n < PCAPNG_MIN_SHB) {
+            out->why = "a torn section header";
+            return;
+        }
+        if (rd32(p + 4, false) > n) {
+            out->why = "a section header longer than the file (torn)";
             return;
         }
         out->good_end = format_pcapng.valid_prefix(p, n, &out->records);
@@ -77,8 +87,14 @@ void recover_scan_buf(const uint8_t *p, size_t n, struct recover_scan *out)
         tail_reason(p, out);
         return;
     }
-    if (n < sizeof(struct pcap_file_hdr) || all_zero(p, sizeof(struct pcap_file_hdr))) {
-        out->why = "no complete file header";
+    if (n < sizeof(struct pcap_file_hdr)) {
+        out->zero = all_zero(p, n);
+        out->why = out->zero ? "zeros only" : "a torn file header";
+        return;
+    }
+    if (all_zero(p, sizeof(struct pcap_file_hdr))) {
+        out->zero = all_zero(p, n);
+        out->why = out->zero ? "zeros only" : "a file header of zeros, but data after it";
         return;
     }
     if (rd32(p, false) != PCAP_MAGIC_NSEC) {
@@ -134,6 +150,63 @@ static bool alt_name(const char *final, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+/* 0 when dirfd/name is the file open as fd (same device and inode) */
+static bool same_file(int dirfd, const char *name, const struct stat *st)
+{
+    struct stat o;
+    return fstatat(dirfd, name, &o, AT_SYMLINK_NOFOLLOW) == 0 && o.st_dev == st->st_dev &&
+           o.st_ino == st->st_ino;
+}
+
+/* Secure res->final (else its .recovered form) for the file before a byte
+ * of it changes: a hard link, which never replaces. A name that already is
+ * this file (the link of a recover that died before removing the partial
+ * name) is taken as it is. 0, -EEXIST when both are other files, or the
+ * linkat error (a filesystem without hard links: -EPERM, -EOPNOTSUPP). */
+static int reserve_name(int dirfd, const char *name, const struct stat *st,
+                        struct recover_result *res)
+{
+    char alt[sizeof(res->final)];
+    if (!alt_name(res->final, alt, sizeof(alt)))
+        return -ENAMETOOLONG;
+    const char *cand[2] = { res->final, alt };
+    for (int i = 0; i < 2; i++) {
+        if (linkat(dirfd, name, dirfd, cand[i], 0) == 0 || (errno == EEXIST && same_file(dirfd, cand[i], st))) {
+            if (i == 1)
+                memcpy(res->final, alt, sizeof(alt));
+            return 0;
+        }
+        if (errno != EEXIST)
+            return -errno;
+    }
+    return -EEXIST;
+}
+
+/* Without hard links: pick the first free name now, trim, then rename
+ * without replacing. Another process can take the name in between; then
+ * the trimmed file stays under its partial name (-EEXIST, res->trimmed). */
+static int trim_and_rename(int fd, int dirfd, const char *name, struct recover_result *res)
+{
+    char alt[sizeof(res->final)];
+    struct stat st;
+    if (!alt_name(res->final, alt, sizeof(alt)))
+        return -ENAMETOOLONG;
+    bool final_free = fstatat(dirfd, res->final, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+    if (!final_free) {
+        if (!(fstatat(dirfd, alt, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT))
+            return -EEXIST;
+        memcpy(res->final, alt, sizeof(alt));
+    }
+    if (res->scan.good_end < res->scan.size) {
+        if (ftruncate(fd, (off_t)res->scan.good_end) < 0)
+            return -errno;
+        res->trimmed = true;
+    }
+    if (fdatasync(fd) < 0)
+        return -errno;
+    return outfile_rename_noreplace(dirfd, name, res->final);
+}
+
 int recover_path(int dirfd, const char *name, bool dry_run, struct recover_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -147,6 +220,8 @@ int recover_path(int dirfd, const char *name, bool dry_run, struct recover_resul
         close(fd);
         return -EINVAL;
     }
+    /* The writer locks its file right after creating it and holds the
+     * lock until the file has its final name. */
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno;
         close(fd);
@@ -156,41 +231,72 @@ int recover_path(int dirfd, const char *name, bool dry_run, struct recover_resul
         }
         return -e;
     }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    res->age = (double)(now.tv_sec - st.st_mtim.tv_sec) +
+               (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9;
     int rc = recover_scan_fd(fd, &res->scan);
-    if (rc < 0 || dry_run) {
-        close(fd);
-        return rc;
-    }
+    if (rc < 0)
+        goto out;
     if (res->scan.format == RECOVER_UNKNOWN) {
-        close(fd);
-        return -EILSEQ;
+        rc = -EILSEQ;
+        goto out;
     }
     if (res->scan.format == RECOVER_NONE) {
-        /* Not even a file header: nothing was captured into it. */
-        close(fd);
-        if (unlinkat(dirfd, name, 0) < 0)
-            return -errno;
+        if (!res->scan.zero) {
+            rc = -ENODATA;          /* a torn header over real bytes: a person looks */
+            goto out;
+        }
+        /* Empty or zeros only: nothing was captured into it -- unless it is
+         * so new that a capture may have created it and not yet locked it
+         * (or written its header); a clock step back also counts as new. */
+        if (res->age < RECOVER_YOUNG_SECS) {
+            res->young = true;
+            goto out;
+        }
+        if (!dry_run) {
+            if (unlinkat(dirfd, name, 0) < 0) {
+                rc = -errno;
+                goto out;
+            }
+            (void)fsync(dirfd);
+        }
         res->removed = true;
-        (void)fsync(dirfd);
-        return 0;
+        goto out;
     }
-    if (res->scan.good_end < res->scan.size && ftruncate(fd, (off_t)res->scan.good_end) < 0)
-        rc = -errno;
-    if (rc == 0 && fdatasync(fd) < 0)
-        rc = -errno;
-    close(fd);
-    if (rc < 0)
-        return rc;
-    rc = outfile_rename_noreplace(dirfd, name, res->final);
-    if (rc == -EEXIST) {
-        char alt[sizeof(res->final)];
-        if (!alt_name(res->final, alt, sizeof(alt)))
-            return -ENAMETOOLONG;
-        rc = outfile_rename_noreplace(dirfd, name, alt);
+    if (dry_run)
+        goto out;
+    rc = reserve_name(dirfd, name, &st, res);
+    if (rc == -EEXIST)
+        goto out;                   /* untouched */
+    if (rc < 0) {
+        rc = trim_and_rename(fd, dirfd, name, res);
         if (rc == 0)
-            memcpy(res->final, alt, sizeof(alt));
+            (void)fsync(dirfd);
+        goto out;
     }
-    if (rc == 0)
-        (void)fsync(dirfd);
+    /* Both names are links to this file now: trim, sync, drop the partial
+     * name. A crash in between leaves both; the next recover finds the
+     * final name is this file and goes on. */
+    if (res->scan.good_end < res->scan.size) {
+        if (ftruncate(fd, (off_t)res->scan.good_end) < 0) {
+            rc = -errno;
+            unlinkat(dirfd, res->final, 0);     /* undo the link: as it was */
+            goto out;
+        }
+        res->trimmed = true;
+    }
+    if (fdatasync(fd) < 0) {
+        rc = -errno;
+        unlinkat(dirfd, res->final, 0);         /* not synced: no final name */
+        goto out;
+    }
+    if (unlinkat(dirfd, name, 0) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    (void)fsync(dirfd);
+out:
+    close(fd);
     return rc;
 }

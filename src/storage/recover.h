@@ -28,6 +28,7 @@ struct recover_scan {
     uint64_t records;       /* packet records (pcap) / packet blocks (pcapng) in them */
     uint64_t size;          /* bytes scanned */
     const char *why;        /* why the scan stopped before size; NULL when it did not */
+    bool zero;              /* every byte scanned is zero (or there are none) */
 };
 
 /* Scan a capture file's bytes. Never reads outside [p, p + n). */
@@ -40,18 +41,33 @@ int recover_scan_fd(int fd, struct recover_scan *out);
  * false when name is not a partial name. */
 bool recover_final_name(const char *partial, char *out, size_t cap);
 
+/* An empty or all-zero partial file modified less than this many seconds
+ * ago may be a capture's file between its creation and its lock: left alone. */
+#define RECOVER_YOUNG_SECS 5
+
 struct recover_result {
     struct recover_scan scan;
     char final[512];        /* the name given (in the same directory) */
-    bool removed;           /* held no complete header: removed */
-    bool busy;              /* a running capture holds it: left alone */
+    bool removed;           /* empty or all zero bytes: removed */
+    bool busy;              /* a running capture holds its lock: left alone */
+    bool young;             /* empty or all zeros, but too new to remove: left alone */
+    bool trimmed;           /* bytes were cut (also when an error came after) */
+    double age;             /* seconds since its last modification */
 };
 
-/* Recover DIR/NAME (a partial name): trim, fdatasync, rename without
- * replacing anything (NAME, else NAME with ".recovered" before its
- * extension), fsync the directory. dry_run only scans. Returns 0, or -errno
- * (-EEXIST when both names are taken; -EILSEQ when it is not a pcap/pcapng
- * file linecap writes; the file is then left as it was). */
+/* Recover DIR/NAME (a partial name). Nothing is changed until the file is
+ * locked (flock LOCK_EX|LOCK_NB: a running capture holds it) and its new
+ * name is secured: a hard link under NAME, else NAME with ".recovered"
+ * before its extension (linkat never replaces; a link that is already this
+ * very file, left by a recover that died, is taken). Then it is trimmed to
+ * its last complete record, fdatasync'ed, the partial name is removed and
+ * the directory fsync'ed. A file that is empty or all zero bytes (read
+ * whole) held nothing and is removed, unless it was modified less than
+ * RECOVER_YOUNG_SECS ago. dry_run only scans.
+ * Returns 0, or -errno and the file is left as it was (unless res->trimmed):
+ * -EEXIST both names are taken; -EILSEQ not a pcap/pcapng file linecap
+ * writes; -ENODATA no complete file header, yet not all zeros (a torn
+ * header: scan.why says which). */
 int recover_path(int dirfd, const char *name, bool dry_run, struct recover_result *res);
 
 #endif

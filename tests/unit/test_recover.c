@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -113,6 +114,50 @@ static void test_pcap_tails(void)
     CHECK(s.format == RECOVER_UNKNOWN);
 }
 
+/* caplen 0 is a legal record (net_pcap replays them, linecap writes them):
+ * the walk goes on past it; only an all-zero record header (the padding of
+ * the last direct write) ends the data. */
+static void test_pcap_zero_length(void)
+{
+    struct recover_scan s;
+    size_t n = make_pcap(buf, 2, 60), end;
+
+    pcap_put_rec_hdr(buf + n, 1700000002u, 5, 0, 60);       /* caplen 0, len 60 */
+    n += 16;
+    pcap_put_rec_hdr(buf + n, 1700000003u, 6, 0, 0);        /* no length at all, dated */
+    n += 16;
+    pcap_put_rec_hdr(buf + n, 0, 0, 0, 80054);              /* undated, origlen only */
+    n += 16;
+    pcap_put_rec_hdr(buf + n, 1700000004u, 7, 60, 80054);   /* cut by the snap length */
+    memset(buf + n + 16, 0xA5, 60);
+    n += 16 + 60;
+    pcap_put_rec_hdr(buf + n, 1700000005u, 8, 60, 64);
+    memset(buf + n + 16, 0xA5, 60);
+    n += 16 + 60;
+    end = n;
+
+    recover_scan_buf(buf, n, &s);
+    CHECK(s.format == RECOVER_PCAP);
+    CHECK_EQ_U(s.good_end, end);
+    CHECK_EQ_U(s.records, 7);
+    CHECK(s.why == NULL);
+
+    memset(buf + n, 0, 4096);               /* then the zero tail: cut there */
+    recover_scan_buf(buf, n + 4096, &s);
+    CHECK_EQ_U(s.good_end, end);
+    CHECK_EQ_U(s.records, 7);
+    CHECK(s.why && strstr(s.why, "zero"));
+    recover_scan_buf(buf, n + 16, &s);      /* exactly one zero header */
+    CHECK_EQ_U(s.good_end, end);
+    CHECK_EQ_U(s.records, 7);
+
+    /* the file header then zeros only: no records */
+    memset(buf + 24, 0, 64);
+    recover_scan_buf(buf, 24 + 64, &s);
+    CHECK_EQ_U(s.good_end, 24);
+    CHECK_EQ_U(s.records, 0);
+}
+
 static void test_pcapng_tails(void)
 {
     struct recover_scan s;
@@ -139,6 +184,22 @@ static void test_pcapng_tails(void)
     recover_scan_buf(buf, m, &s);
     CHECK_EQ_U(s.good_end, n);
 
+    /* an EPB with caplen 0 is legal: kept, and the walk goes on */
+    size_t z = make_pcapng(buf, 2);
+    put32(buf + z, 6); put32(buf + z + 4, 32); put32(buf + z + 8, 0); put32(buf + z + 12, 0);
+    put32(buf + z + 16, 9); put32(buf + z + 20, 0); put32(buf + z + 24, 60); put32(buf + z + 28, 32);
+    size_t z2 = make_pcapng(buf + z + 32, 1) - 48;      /* one more 60-byte EPB after it */
+    memmove(buf + z + 32, buf + z + 32 + 48, z2);
+    recover_scan_buf(buf, z + 32 + z2, &s);
+    CHECK(s.format == RECOVER_PCAPNG);
+    CHECK_EQ_U(s.good_end, z + 32 + z2);
+    CHECK_EQ_U(s.records, 4);
+    memset(buf + z + 32 + z2, 0, 4096);
+    recover_scan_buf(buf, z + 32 + z2 + 4096, &s);
+    CHECK_EQ_U(s.good_end, z + 32 + z2);
+    CHECK_EQ_U(s.records, 4);
+
+    make_pcapng(buf, 6);
     recover_scan_buf(buf, 20, &s);          /* torn section header */
     CHECK(s.format == RECOVER_NONE);
     CHECK_EQ_U(s.good_end, 0);
@@ -178,6 +239,16 @@ static off_t size_of(int dirfd, const char *name)
     return fstatat(dirfd, name, &st, 0) == 0 ? st.st_size : -1;
 }
 
+/* set a file's modification time SECS seconds back */
+static void age_file(int dirfd, const char *name, int secs)
+{
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= secs;
+    t[1] = t[0];
+    CHECK(utimensat(dirfd, name, t, 0) == 0);
+}
+
 static void test_files(void)
 {
     char dir[] = "/tmp/lc-test-recover-XXXXXX";
@@ -206,7 +277,21 @@ static void test_files(void)
     /* both exist: refused, the partial stays as it was */
     CHECK(write_file(dirfd, ".a.pcap.partial", buf, n + 10) == 0);
     CHECK(recover_path(dirfd, ".a.pcap.partial", false, &r) == -EEXIST);
-    CHECK_EQ_U(size_of(dirfd, ".a.pcap.partial"), n);   /* trimmed, not renamed */
+    CHECK_EQ_U(size_of(dirfd, ".a.pcap.partial"), n + 10);  /* not trimmed, not renamed */
+    CHECK(!r.trimmed);
+    CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
+    CHECK_EQ_U(size_of(dirfd, "a.recovered.pcap"), n);
+    unlinkat(dirfd, ".a.pcap.partial", 0);
+
+    /* a recover that died after linking the final name: the link that is
+     * this very file is taken, not a reason for .recovered */
+    CHECK(write_file(dirfd, ".f.pcap.partial", buf, n + 10) == 0);
+    CHECK(linkat(dirfd, ".f.pcap.partial", dirfd, "f.pcap", 0) == 0);
+    CHECK(recover_path(dirfd, ".f.pcap.partial", false, &r) == 0);
+    CHECK(strcmp(r.final, "f.pcap") == 0);
+    CHECK_EQ_U(size_of(dirfd, "f.pcap"), n);
+    CHECK(size_of(dirfd, ".f.pcap.partial") < 0);
+    CHECK(size_of(dirfd, "f.recovered.pcap") < 0);
 
     /* dry run changes nothing */
     CHECK(write_file(dirfd, ".b.pcap.partial", buf, n + 10) == 0);
@@ -222,11 +307,62 @@ static void test_files(void)
     CHECK_EQ_U(size_of(dirfd, ".b.pcap.partial"), n + 10);
     close(fd);
 
-    /* no header: removed */
-    CHECK(write_file(dirfd, ".c.pcap.partial", buf + 4096, 100) == 0);   /* zeros */
+    /* zeros only, older than RECOVER_YOUNG_SECS: removed */
+    static const uint8_t zeros[8192];
+    CHECK(write_file(dirfd, ".c.pcap.partial", zeros, 100) == 0);
+    age_file(dirfd, ".c.pcap.partial", RECOVER_YOUNG_SECS + 1);
     CHECK(recover_path(dirfd, ".c.pcap.partial", false, &r) == 0);
     CHECK(r.removed);
     CHECK(size_of(dirfd, ".c.pcap.partial") < 0);
+    CHECK(write_file(dirfd, ".c.pcap.partial", zeros, 0) == 0);         /* empty */
+    age_file(dirfd, ".c.pcap.partial", RECOVER_YOUNG_SECS + 1);
+    CHECK(recover_path(dirfd, ".c.pcap.partial", false, &r) == 0);
+    CHECK(r.removed);
+    CHECK(size_of(dirfd, ".c.pcap.partial") < 0);
+
+    /* empty or zeros but just modified: a capture may be creating it */
+    CHECK(write_file(dirfd, ".y.pcap.partial", zeros, 0) == 0);
+    CHECK(recover_path(dirfd, ".y.pcap.partial", false, &r) == 0);
+    CHECK(r.young && !r.removed);
+    CHECK_EQ_U(size_of(dirfd, ".y.pcap.partial"), 0);
+    CHECK(write_file(dirfd, ".z.pcap.partial", zeros, 4096) == 0);
+    CHECK(recover_path(dirfd, ".z.pcap.partial", false, &r) == 0);
+    CHECK(r.young && !r.removed);
+    CHECK_EQ_U(size_of(dirfd, ".z.pcap.partial"), 4096);
+
+    /* no complete header but not all zeros: left as it is, however old */
+    uint8_t *g = buf + 8192;
+    memset(g, 0, 8192);                     /* a zero header, records after it */
+    memcpy(g + 4096, buf + 24, n - 24);
+    CHECK(write_file(dirfd, ".g.pcap.partial", g, 4096 + n - 24) == 0);
+    age_file(dirfd, ".g.pcap.partial", 3600);
+    CHECK(recover_path(dirfd, ".g.pcap.partial", false, &r) == -ENODATA);
+    CHECK(!r.removed);
+    CHECK_EQ_U(size_of(dirfd, ".g.pcap.partial"), 4096 + n - 24);
+    memset(g, 0, 8192);                     /* zeros but the very last byte */
+    g[8191] = 1;
+    CHECK(write_file(dirfd, ".h.pcap.partial", g, 8192) == 0);
+    age_file(dirfd, ".h.pcap.partial", 3600);
+    CHECK(recover_path(dirfd, ".h.pcap.partial", false, &r) == -ENODATA);
+    CHECK_EQ_U(size_of(dirfd, ".h.pcap.partial"), 8192);
+    CHECK(write_file(dirfd, ".i.pcap.partial", buf, 10) == 0);          /* torn header */
+    age_file(dirfd, ".i.pcap.partial", 3600);
+    CHECK(recover_path(dirfd, ".i.pcap.partial", false, &r) == -ENODATA);
+    CHECK_EQ_U(size_of(dirfd, ".i.pcap.partial"), 10);
+    /* a pcapng section header longer than the file: torn, left as it is */
+    size_t ng = make_pcapng(g, 2);
+    put32(g + 4, 4096); put32(g + 4092, 4096);
+    CHECK(write_file(dirfd, ".j.pcapng.partial", g, ng) == 0);
+    age_file(dirfd, ".j.pcapng.partial", 3600);
+    CHECK(recover_path(dirfd, ".j.pcapng.partial", false, &r) == -ENODATA);
+    CHECK(r.scan.why && strstr(r.scan.why, "longer than the file"));
+    CHECK_EQ_U(size_of(dirfd, ".j.pcapng.partial"), ng);
+    /* only its block type written, zeros after it: still not all zero */
+    memset(g + 4, 0, 4092);
+    CHECK(write_file(dirfd, ".k.pcapng.partial", g, 4096) == 0);
+    age_file(dirfd, ".k.pcapng.partial", 3600);
+    CHECK(recover_path(dirfd, ".k.pcapng.partial", false, &r) == -ENODATA);
+    CHECK_EQ_U(size_of(dirfd, ".k.pcapng.partial"), 4096);
 
     /* not a file linecap writes: refused, left as it was */
     uint32_t us[6] = { 0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1 };
@@ -242,7 +378,9 @@ static void test_files(void)
     CHECK_EQ_U(size_of(dirfd, "a.pcap"), n);
 
     const char *names[] = { "a.pcap", "a.recovered.pcap", ".a.pcap.partial", ".b.pcap.partial",
-                            ".d.pcap.partial", ".e.pcap.partial" };
+                            ".d.pcap.partial", ".e.pcap.partial", "f.pcap", ".y.pcap.partial",
+                            ".z.pcap.partial", ".g.pcap.partial", ".h.pcap.partial",
+                            ".i.pcap.partial", ".j.pcapng.partial", ".k.pcapng.partial" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unlinkat(dirfd, names[i], 0);
     close(dirfd);
@@ -252,6 +390,7 @@ static void test_files(void)
 int main(void)
 {
     test_pcap_tails();
+    test_pcap_zero_length();
     test_pcapng_tails();
     test_names();
     test_files();

@@ -4,8 +4,9 @@
   lcheck.py pcap FILE [--snaplen N] [--ts-min NS] [--ts-max NS] [--no-monotone]
       Walk a pcap file record by record, without libpcap: nanosecond magic
       0xa1b23c4d, version 2.4, linktype 1 (Ethernet), header snaplen (== N if
-      given, else != 0); every record 0 < caplen <= origlen, caplen <= snaplen,
-      nanoseconds < 1e9, timestamps non-decreasing and inside [ts-min, ts-max];
+      given, else != 0); every record caplen <= origlen, caplen <= snaplen,
+      nanoseconds < 1e9, no record header of 16 zero bytes (caplen 0 is a
+      legal record, but ts 0 + caplen 0 + origlen 0 is a zero-filled tail), timestamps non-decreasing and inside [ts-min, ts-max];
       the file ends exactly at a record boundary (this catches the zero-filled
       or truncated tails that tcpdump/tshark/capinfos accept).
       Prints one JSON line: records, bytes, first_ns, last_ns, max_caplen.
@@ -116,10 +117,11 @@ def cmd_pcap(args):
         count = 0
         for idx, sec, frac, cap, orig, off in p.records():
             count += 1
-            if cap == 0 or orig == 0 or cap > orig or cap > p.snaplen or frac >= 1000000000:
+            zero_hdr = sec == 0 and frac == 0 and cap == 0 and orig == 0
+            if zero_hdr or cap > orig or cap > p.snaplen or frac >= 1000000000:
                 where = "%s: record %d (offset %d)" % (path, idx, off - 16)
-                if cap == 0 or orig == 0:
-                    die("%s: zero length (caplen %d, origlen %d)" % (where, cap, orig))
+                if zero_hdr:
+                    die("%s: record header of zeros (a zero-filled tail)" % where)
                 if cap > orig:
                     die("%s: caplen %d > origlen %d" % (where, cap, orig))
                 if cap > p.snaplen:
