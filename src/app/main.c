@@ -258,7 +258,12 @@ static int start_eal(struct app *a, const char *argv0)
         return -1;
     }
     /* The EAL keeps pointers into the vector: it lives as long as app. */
-    return rte_eal_init(a->eal.argc, a->eal.argv);
+    char **v = eal_args_view(&a->eal);
+    if (v == NULL) {
+        rte_errno = ENOMEM;
+        return -1;
+    }
+    return rte_eal_init(a->eal.argc, v);
 }
 
 static int drop_privileges(const char *user, char *err, size_t errlen)

@@ -62,10 +62,25 @@ int eal_args_lcores(struct eal_args *e, unsigned main_cpu, const unsigned *cpus,
     return push(e, s);
 }
 
+char **eal_args_view(struct eal_args *e)
+{
+    if (e->err || e->argc == 0)
+        return NULL;
+    free(e->view);
+    e->view = malloc((size_t)(e->argc + 1) * sizeof(*e->view));
+    if (e->view == NULL) {
+        e->err = -ENOMEM;
+        return NULL;
+    }
+    memcpy(e->view, e->argv, (size_t)(e->argc + 1) * sizeof(*e->view));
+    return e->view;
+}
+
 void eal_args_free(struct eal_args *e)
 {
     for (int i = 0; i < e->argc; i++)
         free(e->argv[i]);
     free(e->argv);
+    free(e->view);
     memset(e, 0, sizeof(*e));
 }

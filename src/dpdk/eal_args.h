@@ -11,6 +11,7 @@ struct eal_args {
     int argc;
     int cap;
     char **argv;                /* argc strings, then NULL (when argc > 0) */
+    char **view;                /* the copy handed to the EAL (eal_args_view) */
     int err;                    /* first error (-ENOMEM), sticky */
 };
 
@@ -25,6 +26,11 @@ int eal_args_add(struct eal_args *e, const char *fmt, ...) __attribute__((format
  * main_cpu, lcore i+1 runs on cpus[i] (a CPU may repeat: several lcores
  * then share it). Returns 0 or -ENOMEM. */
 int eal_args_lcores(struct eal_args *e, unsigned main_cpu, const unsigned *cpus, int n);
+
+/* A copy of argv (argc + 1 pointers) to hand to rte_eal_init, which
+ * permutes it and overwrites an entry with the program name: the strings
+ * stay reachable (and freed) through argv. NULL on ENOMEM. */
+char **eal_args_view(struct eal_args *e);
 
 /* Free every argument. The EAL keeps pointers into argv after
  * rte_eal_init: free only after rte_eal_cleanup, or never. */

@@ -139,11 +139,12 @@ static int start_eal(struct gen *g, const char *argv0)
     }
     for (int i = 0; i < c->n_eal_args; i++)
         eal_args_add(&e, "%s", c->eal_args[i]);
-    if (e.err) {
+    char **v = eal_args_view(&e);
+    if (v == NULL) {
         rte_errno = ENOMEM;
         return -1;
     }
-    return rte_eal_init(e.argc, e.argv);
+    return rte_eal_init(e.argc, v);
 }
 
 static int attach_port(struct gen *g, char *err, size_t errlen)

@@ -21,6 +21,11 @@ int main(void)
     for (int i = 0; i < 1000; i++)
         CHECK(eal_args_add(&e, "arg%d", i) == 0);
     CHECK(e.argc == 1000 && e.argv[1000] == NULL && strcmp(e.argv[999], "arg999") == 0);
+    /* the EAL's copy: what it overwrites is not lost */
+    char **v = eal_args_view(&e);
+    CHECK(v != NULL && v != e.argv && v[999] == e.argv[999] && v[1000] == NULL);
+    v[5] = "program";
+    CHECK(strcmp(e.argv[5], "arg5") == 0);
     eal_args_free(&e);
 
     unsigned cpus[64];
