@@ -9,7 +9,8 @@
 #
 #   bench/ab.sh BASE_BUILD [NEW_BUILD]      (NEW_BUILD default: build)
 #
-# Environment: LCAB_REPS (3), LCAB_DUR seconds per run (10), LCAB_DIR scratch
+# Environment: LCAB_REPS (3), LCAB_DUR seconds per run (10), LCAB_KINDS the
+# rows ("capture count"; count-only rows bring testpmd), LCAB_DIR scratch
 # on the disk under test (/var/tmp/lcab), LCAB_OUT report to append to
 # (bench/RESULTS.md; "-" for stdout only).
 BASE=${1:?usage: bench/ab.sh BASE_BUILD [NEW_BUILD]}
@@ -66,7 +67,7 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(np
 grep -q hypervisor /proc/cpuinfo && cpu="$cpu (virtual machine)"
 for rep in $(seq 1 "$REPS"); do
     if [ $((rep % 2)) = 1 ]; then order="base new"; else order="new base"; fi
-    for kind in capture count; do
+    for kind in ${LCAB_KINDS:-capture count}; do
         for size in 64 1514; do
             for b in $order; do
                 if [ "$b" = base ]; then run_lc base "$BASE/linecap" "$kind" "$size" "$rep"

@@ -65,7 +65,9 @@ gen_run() {
 }
 
 run_linecap() {   # TRAFFIC REP ENGINE
-    local tr=$1 rep=$2 eng=${3:-linecap} base=$LOGS/${3:-linecap}-$1-$2
+    local tr=$1 rep=$2 eng=${3:-linecap} tag=${3:-linecap}
+    tag=${tag//\//_}               # NAME@LCE_BIN=PATH: no '/' in a log name
+    local base=$LOGS/$tag-$1-$2
     local envs=() mode=(-w "$DIR/cap.pcap" -b filesize:2000000 -b files:4)
     case $eng in *@*) envs=("${eng#*@}") ;; esac
     # NAME@LCE_BIN=PATH: that linecap binary (a paired run against another build)
