@@ -7,16 +7,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
-/* sysexits-style exit codes (see shared RELIABILITY plan). */
-enum {
-    EXIT_USAGE = 64,        /* bad option or value */
-    EXIT_FILTER = 65,       /* bad capture filter */
-    EXIT_PORT = 66,         /* bad, absent or busy port */
-    EXIT_UNAVAILABLE = 69,  /* DPDK could not start (memory, EAL arguments) */
-    EXIT_SOFTWARE = 70,     /* internal error */
-    EXIT_CANTCREAT = 73,    /* cannot create output (files, --metrics listener) */
-    EXIT_IOERR = 74,        /* I/O error during capture */
-};
+#include "common/exitcodes.h"
 
 #define LC_MAX_IFACES 16
 #define LC_MAX_CORES 64

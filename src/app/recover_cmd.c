@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define EXIT_NOINPUT 66     /* a path could not be read (sysexits EX_NOINPUT) */
 
 static void usage(FILE *f)
 {

@@ -3,6 +3,7 @@
  * lifecycle the stream marked (start, end). All slow work (open, trim,
  * fsync, rename, unlink) happens here, never on a receive lcore. */
 #include "capture/pipeline.h"
+#include "common/exitcodes.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -141,7 +142,7 @@ static void write_trailer(struct writer *w, struct writer_stream *ws)
     writer_ifstats(w, st);
     size_t n = w->fmt->file_trailer(ws->tail + keep, WRITER_TAIL_CAP - keep, w->finfo, st);
     if (n == 0) {
-        fail(w, 70, "statistics blocks of %s/%s do not fit %u bytes <- writer stream %d",
+        fail(w, EXIT_SOFTWARE, "statistics blocks of %s/%s do not fit %u bytes <- writer stream %d",
              w->tmpl.dir, ws->f.partial, WRITER_TAIL_CAP, ws->rx->id);
         return;
     }
@@ -155,7 +156,7 @@ static void write_trailer(struct writer *w, struct writer_stream *ws)
     if (rc == 0 && ws->tail_off + padded > ws->disk_size)
         ws->disk_size = ws->tail_off + padded;
     if (rc < 0) {
-        fail(w, 74, "write %s/%s at offset %llu (statistics blocks): %s <- writer stream %d",
+        fail(w, EXIT_IOERR, "write %s/%s at offset %llu (statistics blocks): %s <- writer stream %d",
              w->tmpl.dir, ws->f.partial, (unsigned long long)ws->tail_off, strerror(-rc),
              ws->rx->id);
         return;
@@ -206,7 +207,7 @@ static void close_file(struct writer *w, struct writer_stream *ws)
     ws->files++;
     __atomic_store_n(&w->files_closed, w->files_closed + 1, __ATOMIC_RELAXED);
     if (rc < 0)
-        fail(w, 74, "close %s/%s: %s <- writer stream %d", w->tmpl.dir, ws->f.final,
+        fail(w, EXIT_IOERR, "close %s/%s: %s <- writer stream %d", w->tmpl.dir, ws->f.final,
              strerror(-rc), ws->rx->id);
     else if (fr)
         ring_push(w, ws, (int)(fr - w->files));
@@ -225,7 +226,7 @@ static void open_file(struct writer *w, struct writer_stream *ws, const struct b
     ws->records = ws->bytes = ws->ts_first = ws->ts_last = 0;
     if (names_format(name, sizeof(name), &w->tmpl, w->rotating, w->multi ? ws->rx->id : -1,
                      b->file_seq, b->file_start_ns) < 0) {
-        fail(w, 74, "file name too long for %s/%s <- rotate <- writer stream %d",
+        fail(w, EXIT_IOERR, "file name too long for %s/%s <- rotate <- writer stream %d",
              w->tmpl.dir, w->tmpl.prefix, ws->rx->id);
         return;
     }
@@ -296,7 +297,7 @@ static bool make_room(struct writer *w, struct writer_stream *ws, uint64_t grow)
         if (why == NULL)
             return true;
         if (!reclaim_oldest(w)) {
-            fail(w, 74, "%s %s/%s: no closed file of this run is left to delete "
+            fail(w, EXIT_IOERR, "%s %s/%s: no closed file of this run is left to delete "
                  "(files smaller than the limit are needed: see -b filesize) <- writer stream %d",
                  why, w->tmpl.dir, ws->f.final, ws->rx->id);
             return false;
@@ -340,7 +341,7 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
         if (rc < 0) {
             count_lost(ws, b, QC_lost_disk);
             ws->failed = true;
-            fail(w, 74, "write %s/%s at offset %llu: %s <- writer stream %d", w->tmpl.dir,
+            fail(w, EXIT_IOERR, "write %s/%s at offset %llu: %s <- writer stream %d", w->tmpl.dir,
                  ws->f.partial, (unsigned long long)b->file_off, strerror(-rc), ws->rx->id);
             close_file(w, ws);      /* trimmed to the last complete record */
         } else {

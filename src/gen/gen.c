@@ -64,11 +64,11 @@ static int pick_cores(struct gen *g, char *err, size_t errlen)
 
     if (n == 0) {
         snprintf(err, errlen, "cannot read the CPU affinity of this process");
-        return GEN_EXIT_SOFTWARE;
+        return EXIT_SOFTWARE;
     }
     if (c->ncores) {
         if (lc_cpus_allowed(c->cores, c->ncores, cpus, n, err, errlen) < 0)
-            return GEN_EXIT_USAGE;
+            return EXIT_USAGE;
         for (int i = 0; i < c->ncores; i++)
             g->tx_cpus[i] = c->cores[i];
         g->ncpu = c->ncores;
@@ -259,7 +259,7 @@ static int build_queues(struct gen *g, char *err, size_t errlen)
     g->q = rte_zmalloc("lcgen_q", sizeof(struct gen_txq) * g->nq, RTE_CACHE_LINE_SIZE);
     if (g->q == NULL) {
         snprintf(err, errlen, "out of memory for %u queues", g->nq);
-        return GEN_EXIT_SOFTWARE;
+        return EXIT_SOFTWARE;
     }
     double hz = (double)g->clock.hz;
     double pps_q = g->target_pps / g->nq;
@@ -294,7 +294,7 @@ static int build_queues(struct gen *g, char *err, size_t errlen)
             q->rseq = calloc(r->nflows, sizeof(uint64_t));
             if (q->recs == NULL || q->rseq == NULL) {
                 snprintf(err, errlen, "out of memory for the replay index");
-                return GEN_EXIT_SOFTWARE;
+                return EXIT_SOFTWARE;
             }
             for (uint32_t j = 0; j < r->n; j++)
                 if (r->rec[j].flow % g->nq == i)
@@ -303,7 +303,7 @@ static int build_queues(struct gen *g, char *err, size_t errlen)
                 snprintf(err, errlen, "--replay: %u flows in the file for %u queues: queue %u would "
                          "have nothing to send; use -q %u or fewer", r->nflows, g->nq, i,
                          r->nflows < g->nq ? r->nflows : g->nq - 1);
-                return GEN_EXIT_USAGE;
+                return EXIT_USAGE;
             }
         } else {
             q->fixed = c->model == GEN_FIXED;
@@ -316,7 +316,7 @@ static int build_queues(struct gen *g, char *err, size_t errlen)
                                    RTE_CACHE_LINE_SIZE);
             if (q->flows == NULL) {
                 snprintf(err, errlen, "out of memory for %u flow templates", q->nflows);
-                return GEN_EXIT_SOFTWARE;
+                return EXIT_SOFTWARE;
             }
             for (uint32_t j = 0; j < q->nflows; j++)
                 gen_flow_init(&q->flows[j], c, i + j * g->nq, q->fixed ? c->size : GEN_MIN_FRAME);
@@ -603,7 +603,7 @@ int main(int argc, char **argv)
     if (lc_port_spec_kind(c->iface) == 0) {
         lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a network "
                "interface", c->iface);
-        return GEN_EXIT_PORT;
+        return EXIT_PORT;
     }
     if ((rc = pick_cores(g, err, sizeof(err))) != 0) {
         lc_err("%s", err);
@@ -613,7 +613,7 @@ int main(int argc, char **argv)
     if (c->model == GEN_REPLAY) {
         if (gen_replay_load(c->replay, c, &g->replay, err, sizeof(err)) < 0) {
             lc_err("%s", err);
-            return GEN_EXIT_PORT;
+            return EXIT_PORT;
         }
         g->nflows = g->replay.nflows;
         g->mean_frame = (double)g->replay.bytes / g->replay.n + GEN_FCS;
@@ -628,7 +628,7 @@ int main(int argc, char **argv)
         g->mean_frame = gen_model_mean(c->model, c->size);
         if (g->nsizes == 0) {
             lc_err("size table does not fit");
-            return GEN_EXIT_SOFTWARE;
+            return EXIT_SOFTWARE;
         }
     }
     if (c->rate_bps > 0) {
@@ -642,12 +642,12 @@ int main(int argc, char **argv)
     if (start_eal(g, argv[0]) < 0) {
         lc_err("DPDK EAL initialisation failed: %s (see the EAL message above)",
                rte_strerror(rte_errno));
-        return GEN_EXIT_UNAVAILABLE;
+        return EXIT_UNAVAILABLE;
     }
     if (attach_port(g, err, sizeof(err)) < 0 || setup_port(g, err, sizeof(err)) < 0) {
         lc_err("%s", err);
         rte_eal_cleanup();
-        return GEN_EXIT_PORT;
+        return EXIT_PORT;
     }
     lc_clock_calibrate(&g->clock, 100, rte_get_tsc_hz());
     if ((rc = build_queues(g, err, sizeof(err))) != 0) {
@@ -742,14 +742,14 @@ int main(int argc, char **argv)
     int code = 0;
     if (r.t.v[GQ_ATTEMPTED] != r.t.v[GQ_SENT] + r.t.v[GQ_FAILED]) {
         lc_err("internal error: attempted != sent + failed");
-        code = GEN_EXIT_SOFTWARE;
+        code = EXIT_SOFTWARE;
     }
     if (c->json) {
         rc = write_json(c->json, g, &r, code);
         if (rc < 0) {
             lc_err("--json '%s': cannot write: %s", c->json, strerror(-rc));
             if (code == 0)
-                code = GEN_EXIT_CANTCREAT;
+                code = EXIT_CANTCREAT;
         }
     }
     if (c->linger_ns && !lc_signals && strcmp(reason, "signal") != 0) {

@@ -17,7 +17,7 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    return GEN_EXIT_USAGE;
+    return EXIT_USAGE;
 }
 
 /* ---- numbers ------------------------------------------------------------ */

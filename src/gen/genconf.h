@@ -13,13 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum {
-    GEN_EXIT_USAGE = 64,
-    GEN_EXIT_PORT = 66,        /* also: replay file cannot be read */
-    GEN_EXIT_UNAVAILABLE = 69,
-    GEN_EXIT_SOFTWARE = 70,
-    GEN_EXIT_CANTCREAT = 73,   /* --json cannot be written */
-};
+#include "common/exitcodes.h"
 
 #define GEN_FCS 4u
 #define GEN_WIRE_OVERHEAD 20u          /* preamble+SFD 8, IFG 12 */

@@ -2,6 +2,7 @@
  * (human on stdout, JSON with --json). The counting is in analyze.c, the
  * end-to-end accounting in account.c. */
 #include "verify/verify.h"
+#include "common/exitcodes.h"
 #include "common/json.h"
 
 #include <arpa/inet.h>
@@ -19,10 +20,6 @@
 #include "common/units.h"
 #include "verify/account.h"
 
-#define EX_INCONSISTENT 1
-#define EX_USAGE 64
-#define EX_NOINPUT 66
-#define EX_CANTCREAT 73
 #define MAX_NOTES 64
 
 struct vopts {
@@ -105,7 +102,7 @@ static void usage(FILE *f)
 static int bad_value(const char *opt, const char *val, const char *want)
 {
     lc_err("%s '%s': %s", opt, val, want);
-    return EX_USAGE;
+    return EXIT_USAGE;
 }
 
 static int parse_opts(int argc, char **argv, struct vopts *o)
@@ -145,15 +142,15 @@ static int parse_opts(int argc, char **argv, struct vopts *o)
         case 'h': usage(stdout); return -1;
         case ':':
             lc_err("option '%s' needs a value (see linecap verify --help)", argv[optind - 1]);
-            return EX_USAGE;
+            return EXIT_USAGE;
         default:
             lc_err("unknown option '%s' (see linecap verify --help)", argv[optind - 1]);
-            return EX_USAGE;
+            return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
         lc_err("no capture file given (usage: linecap verify [OPTIONS] FILE|DIR...)");
-        return EX_USAGE;
+        return EXIT_USAGE;
     }
     return 0;
 }
@@ -629,19 +626,19 @@ int verify_main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if (o.gen_path && va_gen_load(o.gen_path, &g, err, sizeof(err)) < 0) {
         lc_err("--gen-json %s", err);
-        return EX_NOINPUT;
+        return EXIT_NOINPUT;
     }
     if (o.cap_path && va_cap_load(o.cap_path, &c, err, sizeof(err)) < 0) {
         lc_err("--capture-json %s", err);
         va_gen_free(&g);
-        return EX_NOINPUT;
+        return EXIT_NOINPUT;
     }
     if (o.json_path && strcmp(o.json_path, "-") != 0) {
         jf = fopen(o.json_path, "w");
         if (!jf) {
             lc_err("--json '%s': cannot create: %s", o.json_path, strerror(errno));
             va_gen_free(&g);
-            return EX_CANTCREAT;
+            return EXIT_CANTCREAT;
         }
     }
     if (vf_init(&s, o.from_first, (unsigned)o.max_ranges) < 0)
@@ -659,7 +656,7 @@ int verify_main(int argc, char **argv)
         goto nomem;
     va_compute(&s, &g, &c, &r);
     judge(&s, &g, &c, &r, &nt);
-    rc = read_bad ? EX_NOINPUT : (nt.nproblem + nt.problems_dropped ? EX_INCONSISTENT : 0);
+    rc = read_bad ? EXIT_NOINPUT : (nt.nproblem + nt.problems_dropped ? EXIT_PROBLEM : 0);
     for (uint32_t i = 0; i < s.nfiles; i++)
         if (s.files[i].error)
             lc_err("%s: %s", s.files[i].path, s.files[i].msg ? s.files[i].msg : "unreadable");
@@ -668,7 +665,7 @@ int verify_main(int argc, char **argv)
         write_json(out, &s, &o, &g, &c, &r, &nt, rc);
         if (jf && fclose(jf) != 0) {
             lc_err("--json '%s': write failed: %s", o.json_path, strerror(errno));
-            rc = EX_CANTCREAT;
+            rc = EXIT_CANTCREAT;
         }
     }
     if (!o.quiet && !(o.json_path && !jf))
@@ -687,5 +684,5 @@ nomem:
         fclose(jf);
     vf_free(&s);
     va_gen_free(&g);
-    return 71;
+    return EXIT_OSERR;
 }

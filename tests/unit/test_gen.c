@@ -152,7 +152,7 @@ static void test_options(void)
     };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = parse(bad[i].line, &c, err, sizeof(err));
-        CHECK_EQ_U(rc, GEN_EXIT_USAGE);
+        CHECK_EQ_U(rc, EXIT_USAGE);
         if (strstr(err, bad[i].needle) == NULL || strchr(err, '\n') != NULL) {
             fprintf(stderr, "option line '%s': error '%s' does not name '%s'\n", bad[i].line, err,
                     bad[i].needle);
