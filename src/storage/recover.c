@@ -150,7 +150,7 @@ static bool alt_name(const char *final, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
-/* 0 when dirfd/name is the file open as fd (same device and inode) */
+/* Whether dirfd/name is the file of st (same device and inode). */
 static bool same_file(int dirfd, const char *name, const struct stat *st)
 {
     struct stat o;
@@ -182,6 +182,18 @@ static int reserve_name(int dirfd, const char *name, const struct stat *st,
     return -EEXIST;
 }
 
+/* Cut the file after its last complete record, if anything follows it.
+ * 0 or -errno. */
+static int trim_to_good(int fd, struct recover_result *res)
+{
+    if (res->scan.good_end < res->scan.size) {
+        if (ftruncate(fd, (off_t)res->scan.good_end) < 0)
+            return -errno;
+        res->trimmed = true;
+    }
+    return 0;
+}
+
 /* Without hard links: pick the first free name now, trim, then rename
  * without replacing. Another process can take the name in between; then
  * the trimmed file stays under its partial name (-EEXIST, res->trimmed). */
@@ -197,11 +209,9 @@ static int trim_and_rename(int fd, int dirfd, const char *name, struct recover_r
             return -EEXIST;
         memcpy(res->final, alt, sizeof(alt));
     }
-    if (res->scan.good_end < res->scan.size) {
-        if (ftruncate(fd, (off_t)res->scan.good_end) < 0)
-            return -errno;
-        res->trimmed = true;
-    }
+    int rc = trim_to_good(fd, res);
+    if (rc < 0)
+        return rc;
     if (fdatasync(fd) < 0)
         return -errno;
     return outfile_rename_noreplace(dirfd, name, res->final);
@@ -278,13 +288,9 @@ int recover_path(int dirfd, const char *name, bool dry_run, struct recover_resul
     /* Both names are links to this file now: trim, sync, drop the partial
      * name. A crash in between leaves both; the next recover finds the
      * final name is this file and goes on. */
-    if (res->scan.good_end < res->scan.size) {
-        if (ftruncate(fd, (off_t)res->scan.good_end) < 0) {
-            rc = -errno;
-            unlinkat(dirfd, res->final, 0);     /* undo the link: as it was */
-            goto out;
-        }
-        res->trimmed = true;
+    if ((rc = trim_to_good(fd, res)) < 0) {
+        unlinkat(dirfd, res->final, 0);         /* undo the link: as it was */
+        goto out;
     }
     if (fdatasync(fd) < 0) {
         rc = -errno;
