@@ -26,6 +26,7 @@
 #include "app/options.h"
 #include "app/telemetry.h"
 #include "capture/pipeline.h"
+#include "capture/writer.h"
 #include "capture/port.h"
 #include "common/log.h"
 #include "common/sys.h"
@@ -806,43 +807,26 @@ int main(int argc, char **argv)
     bool writer_running = false;
     if (!c->count_only) {
         struct writer *w = &a->writer;
-        w->nstreams = a->nrx;
-        w->ws = calloc((size_t)a->nrx, sizeof(*w->ws));
-        if (w->ws == NULL) {
+        struct writer_conf wc = {
+            .nstreams = a->nrx,
+            .streams = a->streams,
+            .dirfd = a->dirfd,
+            .tmpl = &a->tmpl,
+            .rotating = c->rot_ns || c->rot_bytes || c->rot_pkts,
+            .sync = !c->no_sync,
+            .mode = c->group_read ? 0640 : 0600,
+            .ring_files = (unsigned)c->ring_files,
+            .disk_limit = c->disk_limit,
+            .min_free = c->min_free,
+            .free = a->free_ring,
+            .run = &a->run,
+            .fmt = a->fmt,
+            .finfo = &a->finfo,
+            .ports = a->pub,
+        };
+        if (writer_init(w, &wc) < 0) {
             lc_err("out of memory");
             return EXIT_SOFTWARE;
-        }
-        for (int i = 0; i < a->nrx; i++) {
-            w->ws[i].rx = &a->streams[i];
-            w->ws[i].f.fd = -1;
-            if (c->ring_files) {
-                w->ws[i].ring_n = (unsigned)c->ring_files;
-                w->ws[i].ring = calloc(c->ring_files, sizeof(int));
-            }
-        }
-        w->dirfd = a->dirfd;
-        w->tmpl = a->tmpl;
-        w->rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
-        w->multi = a->nrx > 1;
-        w->direct = true;
-        w->sync = !c->no_sync;
-        w->mode = c->group_read ? 0640 : 0600;
-        w->ring_files = (unsigned)c->ring_files;
-        w->disk_limit = c->disk_limit;
-        w->min_free = c->min_free;
-        w->free = a->free_ring;
-        w->run = &a->run;
-        w->fmt = a->fmt;
-        w->finfo = &a->finfo;
-        w->ports = a->pub;
-        if (a->fmt->file_trailer) {
-            for (int i = 0; i < a->nrx; i++) {
-                w->ws[i].tail = aligned_alloc(BLOCK_ALIGN, WRITER_TAIL_CAP);
-                if (w->ws[i].tail == NULL) {
-                    lc_err("out of memory");
-                    return EXIT_SOFTWARE;
-                }
-            }
         }
         if (pthread_create(&wt, NULL, writer_thread, w) != 0) {
             lc_err("cannot start the writer thread");
@@ -997,6 +981,7 @@ int main(int argc, char **argv)
     metrics_stop(&a->metrics);
     if (a->has_filter)
         filter_free(&a->filter);
+    writer_free(&a->writer);
     rte_eal_cleanup();
     return code;
 }

@@ -2,7 +2,7 @@
  * in place with one aligned direct write, and carries out the file
  * lifecycle the stream marked (start, end). All slow work (open, trim,
  * fsync, rename, unlink) happens here, never on a receive lcore. */
-#include "capture/pipeline.h"
+#include "capture/writer.h"
 #include "common/exitcodes.h"
 
 #include <errno.h>
@@ -438,4 +438,63 @@ void *writer_main(void *arg)
     for (int i = 0; i < w->nstreams; i++)
         close_file(w, &w->ws[i]);
     return NULL;
+}
+
+int writer_init(struct writer *w, const struct writer_conf *c)
+{
+    memset(w, 0, sizeof(*w));
+    w->nstreams = c->nstreams;
+    w->ws = calloc((size_t)c->nstreams, sizeof(*w->ws));
+    if (w->ws == NULL)
+        return -ENOMEM;
+    for (int i = 0; i < c->nstreams; i++) {
+        struct writer_stream *ws = &w->ws[i];
+        ws->rx = &c->streams[i];
+        ws->f.fd = -1;
+        if (c->ring_files) {
+            ws->ring_n = c->ring_files;
+            ws->ring = calloc(c->ring_files, sizeof(int));
+            if (ws->ring == NULL)
+                goto nomem;
+        }
+        if (c->fmt->file_trailer) {
+            ws->tail = aligned_alloc(BLOCK_ALIGN, WRITER_TAIL_CAP);
+            if (ws->tail == NULL)
+                goto nomem;
+        }
+    }
+    w->dirfd = c->dirfd;
+    w->tmpl = *c->tmpl;
+    w->rotating = c->rotating;
+    w->multi = c->nstreams > 1;
+    w->direct = true;
+    w->sync = c->sync;
+    w->mode = c->mode;
+    w->ring_files = c->ring_files;
+    w->disk_limit = c->disk_limit;
+    w->min_free = c->min_free;
+    w->free = c->free;
+    w->run = c->run;
+    w->fmt = c->fmt;
+    w->finfo = c->finfo;
+    w->ports = c->ports;
+    return 0;
+nomem:
+    writer_free(w);
+    return -ENOMEM;
+}
+
+void writer_free(struct writer *w)
+{
+    if (w->ws) {
+        for (int i = 0; i < w->nstreams; i++) {
+            free(w->ws[i].ring);
+            free(w->ws[i].tail);
+        }
+        free(w->ws);
+        w->ws = NULL;
+    }
+    free(w->files);
+    w->files = NULL;
+    w->nfiles = w->cap_files = 0;
 }

@@ -1,0 +1,95 @@
+/* The writer thread: one per run; takes full blocks from every stream's
+ * ring, writes them in place and carries out the file lifecycle (open,
+ * trailer, sync, rename, ring and disk-room deletion). */
+#ifndef LC_WRITER_H
+#define LC_WRITER_H
+
+#include "capture/pipeline.h"
+
+/* The last partial page of a file plus the largest trailer (16 ISBs of 112
+ * bytes) fit in this. */
+#define WRITER_TAIL_CAP (2 * BLOCK_ALIGN)
+
+struct writer_stream {
+    struct rx_stream *rx;
+    struct outfile f;
+    bool open;
+    uint64_t file_seq;
+    uint64_t file_start_ns;
+    uint64_t rec_ok;            /* end of the last complete record on disk */
+    uint64_t records, bytes, ts_first, ts_last;
+    uint64_t files;
+    uint64_t disk_size;         /* bytes the open file takes (its furthest write) */
+    /* With a file trailer: the bytes [tail_off, rec_ok) of the open file (its
+     * last partial page up to the last complete record), kept from the last
+     * block written, so that the trailer can be written after them in one
+     * aligned write at close. */
+    uint8_t *tail;              /* TAIL_CAP bytes, BLOCK_ALIGN-aligned */
+    uint64_t tail_off;
+    bool failed;                /* a write error ended this file */
+    struct rx_counters cnt[BLOCK_MAX_SRC];      /* LC_WR_COUNTERS, owner: writer */
+    /* ring of closed files for -b files:N (indices into the file list) */
+    int *ring;
+    unsigned ring_n, ring_head, ring_count;
+};
+
+struct writer {
+    int nstreams;
+    struct writer_stream *ws;
+    int dirfd;
+    struct name_template tmpl;
+    bool rotating;
+    bool multi;                 /* several streams: names carry _sK */
+    bool direct;                /* try O_DIRECT */
+    bool sync;                  /* fdatasync at close */
+    unsigned mode;              /* file mode */
+    unsigned ring_files;        /* -b files:N, 0 = keep all */
+    /* Room on disk (--disk-limit, --min-free): when either is set, this
+     * run's oldest closed files are deleted to make room, also on ENOSPC. */
+    uint64_t disk_limit, min_free;
+    uint64_t closed_bytes;      /* bytes of this run's closed, undeleted files */
+    unsigned reclaim_next;      /* files[] below this are deleted */
+    volatile uint64_t files_reclaimed;
+    struct rte_stack *free;
+    struct run_state *run;
+    const struct format_ops *fmt;
+    const struct format_info *finfo;
+    const struct port_pub *ports;       /* finfo->nifaces entries, in interface id order */
+    uint64_t start_ns;          /* capture start, CLOCK_REALTIME (pcapng isb_starttime) */
+    volatile int rx_done;       /* all receive lcores finished */
+    bool warned_buffered;
+
+    /* Closed files, appended by the writer, read by main after join. */
+    struct file_record *files;
+    unsigned nfiles, cap_files;
+    volatile uint64_t files_closed;
+};
+
+/* Writer thread body. Returns when rx_done and every ring is drained. */
+void *writer_main(void *arg);
+
+/* What the writer is built from (writer_init). */
+struct writer_conf {
+    int nstreams;
+    struct rx_stream *streams;          /* nstreams, the writer's sources */
+    int dirfd;                          /* output directory */
+    const struct name_template *tmpl;
+    bool rotating;
+    bool sync;                          /* fdatasync at close */
+    unsigned mode;                      /* file mode */
+    unsigned ring_files;                /* -b files:N, 0 = keep all */
+    uint64_t disk_limit, min_free;
+    struct rte_stack *free;
+    struct run_state *run;
+    const struct format_ops *fmt;
+    const struct format_info *finfo;
+    const struct port_pub *ports;
+};
+
+/* Fill w from c (allocations only, no thread). 0, or -ENOMEM with w freed. */
+int writer_init(struct writer *w, const struct writer_conf *c);
+
+/* Free what writer_init allocated (the file list stays until then). Idempotent. */
+void writer_free(struct writer *w);
+
+#endif
