@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "app/options.h"
-#include "capture/port.h"
+#include "dpdk/port.h"
 #include "stats/stats.h"
 
 #define MANIFEST_SUFFIX ".manifest.json"

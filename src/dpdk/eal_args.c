@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/sys.h"
+
 void eal_args_init(struct eal_args *e)
 {
     memset(e, 0, sizeof(*e));
@@ -83,4 +85,56 @@ void eal_args_free(struct eal_args *e)
     free(e->argv);
     free(e->view);
     memset(e, 0, sizeof(*e));
+}
+
+bool eal_args_user_mem(const char *const *user, int nuser)
+{
+    for (int i = 0; i < nuser; i++)
+        if (strstr(user[i], "huge") || strcmp(user[i], "-m") == 0 || strstr(user[i], "segments"))
+            return true;
+    return false;
+}
+
+int eal_args_build(struct eal_args *e, const struct eal_conf *c)
+{
+    bool any_pci = false, any_index = false;
+
+    eal_args_add(e, "%s", c->argv0);
+    eal_args_add(e, "--in-memory");
+    if (c->file_prefix)
+        eal_args_add(e, "--file-prefix=%s", c->file_prefix);
+    eal_args_lcores(e, c->main_cpu, c->cpus, c->ncpus);
+    eal_args_add(e, "--main-lcore=0");
+    if (!c->telemetry)
+        eal_args_add(e, "--no-telemetry");
+    else
+        eal_args_add(e, "--log-level=lib.telemetry:error");
+    eal_args_add(e, "--log-level=lib.eal:error");
+    eal_args_add(e, "--log-level=pmd.*:warning");
+    /* rte_bpf_convert logs a refused program; linecap's start line says it */
+    eal_args_add(e, "--log-level=lib.bpf:critical");
+    for (int i = 0; i < c->nports; i++) {
+        int k = lc_port_spec_kind(c->ports[i]);
+        if (k == 'p') {
+            any_pci = true;
+            eal_args_add(e, "-a");
+            eal_args_add(e, "%s", c->ports[i]);
+        } else if (k == 'n') {
+            any_index = true;
+        }
+    }
+    if (!any_pci && !any_index)
+        eal_args_add(e, "--no-pci");
+    if (!eal_args_user_mem(c->user, c->nuser)) {
+        if (c->no_huge) {
+            eal_args_add(e, "--no-huge");
+            eal_args_add(e, "-m");
+            eal_args_add(e, "%u", c->mem_mb);
+        } else if (c->single_file_segments) {
+            eal_args_add(e, "--single-file-segments");
+        }
+    }
+    for (int i = 0; i < c->nuser; i++)
+        eal_args_add(e, "%s", c->user[i]);
+    return e->err;
 }

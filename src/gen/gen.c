@@ -23,10 +23,11 @@
 #include <rte_version.h>
 
 #include "common/log.h"
+#include "dpdk/cores.h"
 #include "dpdk/eal_args.h"
 #include "common/json.h"
 #include "common/sys.h"
-#include "capture/port.h"
+#include "dpdk/port.h"
 #include "common/tsclock.h"
 #include "gen/genconf.h"
 #include "gen/gentx.h"
@@ -56,37 +57,19 @@ struct gen {
     double target_pps, target_wire_bps;
 };
 
+/* Transmit cores: --cores, else the first allowed CPU; the main thread on
+ * the first allowed CPU not transmitting. */
 static int pick_cores(struct gen *g, char *err, size_t errlen)
 {
-    unsigned cpus[1024];
-    int n = lc_allowed_cpus(cpus, 1024);
     struct gen_config *c = &g->cfg;
-
-    if (n == 0) {
-        snprintf(err, errlen, "cannot read the CPU affinity of this process");
-        return EXIT_SOFTWARE;
-    }
-    if (c->ncores) {
-        if (lc_cpus_allowed(c->cores, c->ncores, cpus, n, err, errlen) < 0)
-            return EXIT_USAGE;
-        for (int i = 0; i < c->ncores; i++)
-            g->tx_cpus[i] = c->cores[i];
-        g->ncpu = c->ncores;
-    } else {
-        g->tx_cpus[0] = cpus[0];
-        g->ncpu = 1;
-    }
-    g->main_cpu = g->tx_cpus[0];
-    for (int j = 0; j < n; j++) {
-        bool used = false;
-        for (int i = 0; i < g->ncpu; i++)
-            used |= g->tx_cpus[i] == cpus[j];
-        if (!used) {
-            g->main_cpu = cpus[j];
-            return 0;
-        }
-    }
-    if (!c->quiet)
+    struct lc_cores lc;
+    int rc = lc_cores_pick(c->cores, c->ncores, LC_CORE_FIRST, &lc, err, errlen);
+    if (rc)
+        return rc;
+    memcpy(g->tx_cpus, lc.work, (size_t)lc.nwork * sizeof(lc.work[0]));
+    g->ncpu = lc.nwork;
+    g->main_cpu = lc.main_cpu;
+    if (lc.main_shared && !c->quiet)
         lc_warn("--cores: every CPU transmits; the main thread shares CPU %u with a transmit loop",
                 g->main_cpu);
     return 0;
@@ -99,46 +82,31 @@ static int start_eal(struct gen *g, const char *argv0)
      * into it, so it is never freed */
     static struct eal_args e;
     const struct gen_config *c = &g->cfg;
-
-    eal_args_add(&e, "%s", argv0);
-    eal_args_add(&e, "--in-memory");
-    eal_args_add(&e, "--file-prefix=lcgen%d", (int)getpid());
-    eal_args_lcores(&e, g->main_cpu, g->tx_cpus, g->ncpu);
-    eal_args_add(&e, "--main-lcore=0");
-    eal_args_add(&e, "--no-telemetry");
-    eal_args_add(&e, "--log-level=lib.eal:error");
-    eal_args_add(&e, "--log-level=pmd.*:warning");
-    int kind = lc_port_spec_kind(c->iface);
-    if (kind == 'p') {
-        eal_args_add(&e, "-a");
-        eal_args_add(&e, "%s", c->iface);
-    } else if (kind != 'n') {
-        eal_args_add(&e, "--no-pci");
-    }
-    bool user_mem = false;
-    for (int i = 0; i < c->n_eal_args; i++)
-        if (strstr(c->eal_args[i], "huge") || strcmp(c->eal_args[i], "-m") == 0 ||
-            strstr(c->eal_args[i], "segments"))
-            user_mem = true;
-    if (!user_mem) {
-        if (lc_free_hugepages() < 64) {
-            if (!c->quiet)
-                lc_info("notice: no free hugepages; running DPDK with --no-huge (slower; "
-                        "virtio-user needs hugepages)");
-            unsigned mb = 256 + 32 * g->nq;
-            if (g->replay.n)
-                mb += (unsigned)(g->nq * 4096ull * (g->replay.max_len + 256) >> 20);
-            eal_args_add(&e, "--no-huge");
-            eal_args_add(&e, "-m");
-            eal_args_add(&e, "%u", mb);
-        } else {
-            /* One memory file per segment list, so virtio-user can share the
-             * whole heap with vhost-user in a few regions. */
-            eal_args_add(&e, "--single-file-segments");
-        }
-    }
-    for (int i = 0; i < c->n_eal_args; i++)
-        eal_args_add(&e, "%s", c->eal_args[i]);
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "lcgen%d", (int)getpid());
+    struct eal_conf ec = {
+        .argv0 = argv0,
+        .file_prefix = prefix,
+        .main_cpu = g->main_cpu,
+        .cpus = g->tx_cpus,
+        .ncpus = g->ncpu,
+        .telemetry = false,
+        .ports = &c->iface,
+        .nports = 1,
+        .no_huge = !eal_args_user_mem(c->eal_args, c->n_eal_args) && lc_free_hugepages() < 64,
+        .mem_mb = 256 + 32 * g->nq,
+        /* One memory file per segment list, so virtio-user can share the
+         * whole heap with vhost-user in a few regions. */
+        .single_file_segments = true,
+        .user = c->eal_args,
+        .nuser = c->n_eal_args,
+    };
+    if (g->replay.n)
+        ec.mem_mb += (unsigned)(g->nq * 4096ull * (g->replay.max_len + 256) >> 20);
+    if (ec.no_huge && !c->quiet)
+        lc_info("notice: no free hugepages; running DPDK with --no-huge (slower; "
+                "virtio-user needs hugepages)");
+    eal_args_build(&e, &ec);
     char **v = eal_args_view(&e);
     if (v == NULL) {
         rte_errno = ENOMEM;

@@ -1,7 +1,8 @@
 /* The EAL argument vectors of linecap and linecap-gen at the limits the
  * options accept: 64 receive cores on CPUs up to 1023, 16 PCI ports, 64
  * arguments after "--" (fixed-size buffers overflowed at ~30 cores and with
- * 12+ PCI ports plus 64 pass-through arguments). */
+ * 12+ PCI ports plus 64 pass-through arguments); what the two programs'
+ * vectors differ in, and the user's memory options. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,14 @@
 
 static struct config cfg;
 static char err[512];
+
+static int find(const struct eal_args *e, const char *arg)
+{
+    for (int i = 0; i < e->argc; i++)
+        if (strcmp(e->argv[i], arg) == 0)
+            return i;
+    return -1;
+}
 
 int main(void)
 {
@@ -93,5 +102,72 @@ int main(void)
     CHECK(options_parse(n, argv, &cfg, err, sizeof(err)) == EXIT_USAGE && strstr(err, "64"));
     char *a2[] = { "linecap", "-i", "x", "-w", "y", "--cores", "0-64", NULL };
     CHECK(options_parse(7, a2, &cfg, err, sizeof(err)) == EXIT_USAGE && strstr(err, "at most 64"));
+
+    /* linecap-gen's vector: its file prefix, --no-telemetry, one vdev port
+     * (--no-pci), --single-file-segments with hugepages */
+    const char *vdev = "net_memif0,role=server";
+    unsigned tx[2] = { 3, 3 };
+    struct eal_conf ec = {
+        .argv0 = "linecap-gen", .file_prefix = "lcgen42", .main_cpu = 0, .cpus = tx,
+        .ncpus = 2, .ports = &vdev, .nports = 1, .mem_mb = 288, .single_file_segments = true,
+    };
+    eal_args_init(&e);
+    CHECK(eal_args_build(&e, &ec) == 0);
+    const char *gen_want[] = { "linecap-gen", "--in-memory", "--file-prefix=lcgen42",
+                               "--lcores=0@0,1@3,2@3", "--main-lcore=0", "--no-telemetry",
+                               "--log-level=lib.eal:error", "--log-level=pmd.*:warning",
+                               "--log-level=lib.bpf:critical", "--no-pci",
+                               "--single-file-segments" };
+    CHECK_EQ_U(e.argc, sizeof(gen_want) / sizeof(gen_want[0]));
+    for (int i = 0; i < e.argc && i < (int)(sizeof(gen_want) / sizeof(gen_want[0])); i++)
+        CHECK(strcmp(e.argv[i], gen_want[i]) == 0);
+    eal_args_free(&e);
+    /* without hugepages: --no-huge -m, no segment option */
+    ec.no_huge = true;
+    eal_args_init(&e);
+    CHECK(eal_args_build(&e, &ec) == 0);
+    int nh = find(&e, "--no-huge");
+    CHECK(nh > 0 && nh + 3 == e.argc && strcmp(e.argv[nh + 1], "-m") == 0 &&
+          strcmp(e.argv[nh + 2], "288") == 0);
+    CHECK(find(&e, "--single-file-segments") < 0);
+    eal_args_free(&e);
+    /* a port index: no --no-pci, no -a */
+    const char *idx = "0";
+    ec.ports = &idx;
+    eal_args_init(&e);
+    CHECK(eal_args_build(&e, &ec) == 0);
+    CHECK(find(&e, "--no-pci") < 0 && find(&e, "-a") < 0);
+    eal_args_free(&e);
+
+    /* the user's memory options, the same for both programs: a hugepage
+     * option, -m or a segment layout turns off --no-huge -m and
+     * --single-file-segments; the user's arguments come last, unchanged */
+    const char *mem[] = { "--huge-dir=/mnt/h", "-m", "--single-file-segments",
+                          "--huge-unlink" };
+    const char *other[] = { "--log-level=pmd.net.memif:debug", "--in-memory" };
+    for (int i = 0; i < 4; i++)
+        CHECK(eal_args_user_mem(&mem[i], 1));
+    for (int i = 0; i < 2; i++)
+        CHECK(!eal_args_user_mem(&other[i], 1));
+    CHECK(!eal_args_user_mem(NULL, 0));
+    for (int i = 0; i < 2; i++) {
+        ec.single_file_segments = i == 0;
+        ec.no_huge = i == 1;
+        ec.user = &mem[2];
+        ec.nuser = 1;
+        eal_args_init(&e);
+        CHECK(eal_args_build(&e, &ec) == 0);
+        CHECK(find(&e, "--no-huge") < 0 && find(&e, "-m") < 0);
+        CHECK(find(&e, "--single-file-segments") == e.argc - 1);
+        eal_args_free(&e);
+    }
+    char *a3[] = { "linecap", "-i", "net_null0", "-w", "y", "--", "--single-file-segments", NULL };
+    CHECK(options_parse(7, a3, &cfg, err, sizeof(err)) == 0);
+    CHECK(app_eal_user_mem(&cfg));
+    eal_args_init(&e);
+    CHECK(app_eal_args(&e, &cfg, "linecap", 0, cfg.cores, 1, true) == 0);
+    CHECK(find(&e, "--no-huge") < 0 && find(&e, "--no-pci") > 0);
+    CHECK(find(&e, "--single-file-segments") == e.argc - 1 && find(&e, "--file-prefix") < 0);
+    eal_args_free(&e);
     return check_done("test_eal_args");
 }

@@ -1,4 +1,4 @@
-#include "capture/port.h"
+#include "dpdk/port.h"
 
 #include <ctype.h>
 #include <dirent.h>
