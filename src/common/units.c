@@ -64,30 +64,49 @@ int lc_parse_size(const char *s, uint64_t *bytes)
     return 0;
 }
 
-int lc_parse_duration_ns(const char *s, uint64_t *ns)
+/* The decimal at *s: digits, then optionally '.' and digits, at least one
+ * digit in all. The integer part in *ip (-ERANGE once it passes limit), the
+ * first 9 digits of the fraction as *frac / *fscale; *s moved past it.
+ * Returns 0, or -EINVAL / -ERANGE. */
+static int scan_decimal(const char **s, uint64_t limit, uint64_t *ip, uint64_t *frac,
+                        uint64_t *fscale)
 {
-    uint64_t ip = 0, frac = 0, fscale = 1;
-    const char *p = s;
+    const char *p = *s;
     int digits = 0;
 
-    if (s == NULL || *s == '\0')
-        return -EINVAL;
+    *ip = 0;
+    *frac = 0;
+    *fscale = 1;
     for (; isdigit((unsigned char)*p); p++, digits++) {
-        if (ip > 1000000000ULL)     /* > 31 years: surely a typo */
+        if (*ip > limit)
             return -ERANGE;
-        ip = ip * 10 + (uint64_t)(*p - '0');
+        *ip = *ip * 10 + (uint64_t)(*p - '0');
     }
     if (*p == '.') {
         p++;
         for (; isdigit((unsigned char)*p); p++, digits++) {
-            if (fscale < 1000000000ULL) {
-                frac = frac * 10 + (uint64_t)(*p - '0');
-                fscale *= 10;
+            if (*fscale < 1000000000ULL) {
+                *frac = *frac * 10 + (uint64_t)(*p - '0');
+                *fscale *= 10;
             }
         }
     }
     if (digits == 0)
         return -EINVAL;
+    *s = p;
+    return 0;
+}
+
+int lc_parse_duration_ns(const char *s, uint64_t *ns)
+{
+    uint64_t ip, frac, fscale;
+    const char *p = s;
+
+    if (s == NULL || *s == '\0')
+        return -EINVAL;
+    int rc = scan_decimal(&p, 1000000000ULL, &ip, &frac, &fscale); /* > 31 years: a typo */
+    if (rc < 0)
+        return rc;
 
     uint64_t unit_ns;
     if (*p == '\0' || strcmp(p, "s") == 0)
@@ -160,26 +179,14 @@ int lc_parse_cpu_list(const char *s, unsigned *ids, int max)
 
 int lc_parse_si(const char *s, double max, double *out)
 {
-    double ip = 0, frac = 0, scale = 1;
+    uint64_t ip, frac, fscale;
     const char *p = s;
-    int digits = 0;
 
     if (s == NULL || *s == '\0')
         return -EINVAL;
-    for (; isdigit((unsigned char)*p); p++, digits++) {
-        ip = ip * 10 + (*p - '0');
-        if (ip > 1e15)
-            return -ERANGE;
-    }
-    if (*p == '.') {
-        p++;
-        for (; isdigit((unsigned char)*p); p++, digits++) {
-            scale /= 10;
-            frac += (*p - '0') * scale;
-        }
-    }
-    if (digits == 0)
-        return -EINVAL;
+    int rc = scan_decimal(&p, 1000000000000000ULL, &ip, &frac, &fscale);
+    if (rc < 0)
+        return rc;
     double mult = 1;
     switch (*p) {
     case '\0': break;
@@ -190,7 +197,7 @@ int lc_parse_si(const char *s, double max, double *out)
     }
     if (*p != '\0')
         return -EINVAL;
-    double v = (ip + frac) * mult;
+    double v = ((double)ip + (double)frac / (double)fscale) * mult;
     if (v <= 0 || v > max)
         return -ERANGE;
     *out = v;
