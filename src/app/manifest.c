@@ -31,17 +31,9 @@ void manifest_add_port(struct manifest *m, const struct port_info *pi)
     mp->nic_ts = pi->nic_ts;
     if (rte_eth_dev_conf_get(pi->id, &conf) != 0)
         return;
-    size_t k = 0;
-    for (int b = 0; b < 64; b++) {
-        uint64_t bit = 1ULL << b;
-        if (!(conf.rxmode.offloads & bit))
-            continue;
-        int w = snprintf(mp->offloads + k, sizeof(mp->offloads) - k, "%s\"%s\"", k ? ", " : "",
-                         rte_eth_dev_rx_offload_name(bit));
-        if (w < 0 || (size_t)w >= sizeof(mp->offloads) - k)
-            break;
-        k += (size_t)w;
-    }
+    for (int b = 0; b < 64; b++)
+        if (conf.rxmode.offloads & (1ULL << b))
+            mp->offloads[mp->noffloads++] = rte_eth_dev_rx_offload_name(1ULL << b);
 }
 
 int manifest_name(char *out, size_t cap, const char *first)
@@ -50,93 +42,100 @@ int manifest_name(char *out, size_t cap, const char *first)
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
 }
 
-static void iso_utc(FILE *f, uint64_t ns)
+static void iso_utc(struct lc_json *j, const char *key, uint64_t ns)
 {
     time_t sec = (time_t)(ns / 1000000000ULL);
     struct tm tm;
-    char d[32];
+    char d[32], t[48];
     gmtime_r(&sec, &tm);
     strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(f, "\"%s.%09lluZ\"", d, (unsigned long long)(ns % 1000000000ULL));
+    snprintf(t, sizeof(t), "%s.%09lluZ", d, (unsigned long long)(ns % 1000000000ULL));
+    lc_json_string(j, key, t);
 }
 
-static void body(FILE *f, const struct manifest *m, const struct config *c, const char *dir,
-                 const struct st_snapshot *s, const char *reason, int exit_code,
-                 const struct file_record *files, unsigned nfiles, uint64_t end_ns)
+static int body(FILE *f, const struct manifest *m, const struct config *c, const char *dir,
+                const struct st_snapshot *s, const char *reason, int exit_code,
+                const struct file_record *files, unsigned nfiles, uint64_t end_ns)
 {
-    fprintf(f, "{\n  \"manifest_version\": 1,\n  \"linecap_version\": ");
-    lc_json_str(f, LINECAP_VERSION);
-    fprintf(f, ",\n  \"dpdk_version\": ");
-    lc_json_str(f, rte_version());
-    fprintf(f, ",\n  \"argv\": [");
-    for (int i = 0; i < m->argc; i++) {
-        fputs(i ? ", " : "", f);
-        lc_json_str(f, m->argv[i]);
-    }
-    fprintf(f, "],\n  \"start_ns\": %llu, \"start_time\": ", (unsigned long long)m->start_ns);
-    iso_utc(f, m->start_ns);
-    fprintf(f, ",\n  \"end_ns\": %llu, \"end_time\": ", (unsigned long long)end_ns);
-    iso_utc(f, end_ns);
-    fprintf(f, ",\n  \"elapsed_s\": %.6f,\n  \"stop_reason\": ", s->elapsed_s);
-    lc_json_str(f, reason);
-    fprintf(f, ", \"exit_code\": %d,\n", exit_code);
+    struct lc_json j;
+    lc_json_init(&j, f);
+    lc_json_object(&j, NULL, LC_JSON_LINES);
+    lc_json_u64(&j, "manifest_version", 1);
+    lc_json_string(&j, "linecap_version", LINECAP_VERSION);
+    lc_json_string(&j, "dpdk_version", rte_version());
+    lc_json_array(&j, "argv", LC_JSON_INLINE);
+    for (int i = 0; i < m->argc; i++)
+        lc_json_string(&j, NULL, m->argv[i]);
+    lc_json_end(&j);
+    lc_json_u64(&j, "start_ns", m->start_ns);
+    iso_utc(&j, "start_time", m->start_ns);
+    lc_json_u64(&j, "end_ns", end_ns);
+    iso_utc(&j, "end_time", end_ns);
+    lc_json_double(&j, "elapsed_s", s->elapsed_s, 6);
+    lc_json_string(&j, "stop_reason", reason);
+    lc_json_i64(&j, "exit_code", exit_code);
 
     int nic = 0;
     for (int p = 0; p < m->nports; p++)
         nic += m->ports[p].nic_ts;
-    fprintf(f, "  \"clock\": {\"source\": \"%s\", \"tsc_hz\": %llu},\n",
-            nic == 0 ? "tsc" : nic == m->nports ? "nic" : "mixed", (unsigned long long)m->tsc_hz);
-    fprintf(f, "  \"cores\": {\"receive\": [");
+    lc_json_object(&j, "clock", LC_JSON_INLINE);
+    lc_json_string(&j, "source", nic == 0 ? "tsc" : nic == m->nports ? "nic" : "mixed");
+    lc_json_u64(&j, "tsc_hz", m->tsc_hz);
+    lc_json_end(&j);
+    lc_json_object(&j, "cores", LC_JSON_INLINE);
+    lc_json_array(&j, "receive", LC_JSON_INLINE);
     for (int i = 0; i < m->nrx; i++)
-        fprintf(f, "%s%u", i ? ", " : "", m->rx_cpus[i]);
-    fprintf(f, "], \"main\": %u, \"writer\": %u},\n", m->main_cpu, m->main_cpu);
-    fprintf(f, "  \"format\": ");
-    lc_json_str(f, c->format);
-    fprintf(f, ", \"linktype\": %u, \"snaplen\": %u, \"queues_per_port\": %u, "
-            "\"buffer_mib\": %llu,\n", m->linktype, c->snaplen, c->queues,
-            (unsigned long long)c->buffer_mib);
-    fprintf(f, "  \"metrics\": ");
-    if (m->metrics_addr)
-        lc_json_str(f, m->metrics_addr);
-    else
-        fputs("null", f);
-    fprintf(f, ", \"telemetry\": %s,\n  \"ports\": [", m->telemetry ? "true" : "false");
+        lc_json_u64(&j, NULL, m->rx_cpus[i]);
+    lc_json_end(&j);
+    lc_json_u64(&j, "main", m->main_cpu);
+    lc_json_u64(&j, "writer", m->main_cpu);
+    lc_json_end(&j);
+    lc_json_string(&j, "format", c->format);
+    lc_json_u64(&j, "linktype", m->linktype);
+    lc_json_u64(&j, "snaplen", c->snaplen);
+    lc_json_u64(&j, "queues_per_port", c->queues);
+    lc_json_u64(&j, "buffer_mib", c->buffer_mib);
+    lc_json_string(&j, "metrics", m->metrics_addr);    /* NULL: null */
+    lc_json_bool(&j, "telemetry", m->telemetry);
+    lc_json_array(&j, "ports", LC_JSON_LINES);
     for (int p = 0; p < m->nports; p++) {
         const struct manifest_port *mp = &m->ports[p];
-        fprintf(f, "%s\n    {\"port\": %u, \"name\": ", p ? "," : "", mp->id);
-        lc_json_str(f, mp->name);
-        fprintf(f, ", \"driver\": ");
-        lc_json_str(f, mp->driver);
-        fprintf(f,
-                ", \"queues\": %u, \"rss\": %s, \"promiscuous\": %s, \"scatter\": %s, "
-                "\"timestamps\": \"%s\", \"rx_offloads\": [%s]}",
-                mp->nq, mp->rss ? "true" : "false", mp->promisc ? "true" : "false",
-                mp->scatter ? "true" : "false", mp->nic_ts ? "nic" : "tsc", mp->offloads);
+        lc_json_object(&j, NULL, LC_JSON_INLINE);
+        lc_json_u64(&j, "port", mp->id);
+        lc_json_string(&j, "name", mp->name);
+        lc_json_string(&j, "driver", mp->driver);
+        lc_json_u64(&j, "queues", mp->nq);
+        lc_json_bool(&j, "rss", mp->rss);
+        lc_json_bool(&j, "promiscuous", mp->promisc);
+        lc_json_bool(&j, "scatter", mp->scatter);
+        lc_json_string(&j, "timestamps", mp->nic_ts ? "nic" : "tsc");
+        lc_json_array(&j, "rx_offloads", LC_JSON_INLINE);
+        for (unsigned i = 0; i < mp->noffloads; i++)
+            lc_json_string(&j, NULL, mp->offloads[i]);
+        lc_json_end(&j);
+        lc_json_end(&j);
     }
+    lc_json_end(&j);
     /* % captured: what reached the files out of what reached the device. */
-    const uint64_t *t = s->tq;
-    uint64_t offered = t[QC_received] + s->tp[PC_nic_missed] + s->tp[PC_nic_errors] +
-                       s->tp[PC_mbuf_failures] + s->tp[PC_kernel_drops];
-    fprintf(f, "\n  ],\n  \"captured_pct\": ");
+    uint64_t offered = s->tq[QC_received] + lc_port_drops(s->tp);
     if (offered)
-        fprintf(f, "%.6f", 100.0 * (double)t[QC_written] / (double)offered);
+        lc_json_double(&j, "captured_pct", 100.0 * (double)s->tq[QC_written] / (double)offered, 6);
     else
-        fputs("null", f);
-    fprintf(f, ",\n  \"output_dir\": ");
-    lc_json_str(f, dir);
-    fprintf(f, ",\n  \"files\": [");
-    for (unsigned i = 0, k = 0; i < nfiles; i++) {
-        if (files[i].deleted)
-            continue;
-        fputs(k++ ? ", " : "", f);
-        lc_json_str(f, files[i].name);
-    }
+        lc_json_null(&j, "captured_pct");
+    lc_json_string(&j, "output_dir", dir);
     unsigned deleted = 0;
-    for (unsigned i = 0; i < nfiles; i++)
-        deleted += files[i].deleted;
-    fprintf(f, "],\n  \"files_deleted\": %u,\n  \"stats\": ", deleted);
-    st_json_write(f, s, reason, exit_code, files, nfiles, dir);
-    fprintf(f, "}\n");
+    lc_json_array(&j, "files", LC_JSON_INLINE);
+    for (unsigned i = 0; i < nfiles; i++) {
+        if (files[i].deleted)
+            deleted++;
+        else
+            lc_json_string(&j, NULL, files[i].name);
+    }
+    lc_json_end(&j);
+    lc_json_u64(&j, "files_deleted", deleted);
+    st_json_put(&j, "stats", s, reason, exit_code, files, nfiles, dir);
+    lc_json_end(&j);
+    return lc_json_finish(&j);
 }
 
 int manifest_write(const struct manifest *m, const struct config *c, int dirfd, const char *dir,
@@ -172,11 +171,9 @@ int manifest_write(const struct manifest *m, const struct config *c, int dirfd, 
         unlinkat(dirfd, name, 0);
         return rc;
     }
-    body(f, m, c, dir, s, reason, exit_code, files, nfiles, end_ns);
-    if (rc == 0 && fflush(f) != 0)
-        rc = -errno;
-    if (rc == 0 && ferror(f))
-        rc = -EIO;
+    int wrc = body(f, m, c, dir, s, reason, exit_code, files, nfiles, end_ns);
+    if (rc == 0)
+        rc = wrc;
     if (rc == 0 && sync && (fdatasync(fd) != 0 || fsync(dirfd) != 0))
         rc = -errno;
     if (fclose(f) != 0 && rc == 0)

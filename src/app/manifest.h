@@ -22,7 +22,8 @@ struct manifest_port {
     char name[128];
     char driver[64];
     bool rss, promisc, scatter, nic_ts;
-    char offloads[640];         /* JSON array body: "SCATTER", "TIMESTAMP" */
+    const char *offloads[64];   /* enabled receive offloads' names: SCATTER, TIMESTAMP */
+    unsigned noffloads;
 };
 
 struct manifest {

@@ -3,23 +3,11 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "common/units.h"
 #include "stats/counters.h"
 #include "stats/metrics.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return EXIT_USAGE;
-}
 
 enum {
     OPT_CORES = 256,
@@ -77,17 +65,17 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
     uint64_t v;
 
     if (colon == NULL)
-        return bad(err, errlen,
-                   "-%c '%s': expected duration:SECONDS, filesize:KB, packets:N or files:N",
-                   opt, arg);
+        return lc_bad(err, errlen,
+                      "-%c '%s': expected duration:SECONDS, filesize:KB, packets:N or files:N",
+                      opt, arg);
     size_t klen = (size_t)(colon - arg);
     const char *val = colon + 1;
 
     if (klen == 8 && strncmp(arg, "duration", 8) == 0) {
         if (lc_parse_duration_ns(val, &v) < 0)
-            return bad(err, errlen,
-                       "-%c '%s': duration must be a positive number of seconds (e.g. 10, 0.5, 100ms)",
-                       opt, arg);
+            return lc_bad(err, errlen,
+                          "-%c '%s': duration must be a positive number of seconds (e.g. 10, 0.5, 100ms)",
+                          opt, arg);
         if (stop)
             c->stop_ns = v;
         else
@@ -95,31 +83,31 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
     } else if (klen == 8 && strncmp(arg, "filesize", 8) == 0) {
         /* kB = 1000 bytes, as in Wireshark's dumpcap. */
         if (lc_parse_u64(val, 1, UINT64_MAX / 1000, &v) < 0)
-            return bad(err, errlen, "-%c '%s': filesize must be a whole number of kB (1000 bytes), >= 1",
-                       opt, arg);
+            return lc_bad(err, errlen, "-%c '%s': filesize must be a whole number of kB (1000 bytes), >= 1",
+                          opt, arg);
         if (stop)
             c->stop_bytes = v * 1000;
         else
             c->rot_bytes = v * 1000;
     } else if (klen == 7 && strncmp(arg, "packets", 7) == 0) {
         if (lc_parse_u64(val, 1, INT64_MAX, &v) < 0)
-            return bad(err, errlen, "-%c '%s': packets must be a whole number >= 1", opt, arg);
+            return lc_bad(err, errlen, "-%c '%s': packets must be a whole number >= 1", opt, arg);
         if (stop)
             c->count = v;
         else
             c->rot_pkts = v;
     } else if (klen == 5 && strncmp(arg, "files", 5) == 0) {
         if (lc_parse_u64(val, 1, 1000000, &v) < 0)
-            return bad(err, errlen, "-%c '%s': files must be a whole number from 1 to 1000000",
-                       opt, arg);
+            return lc_bad(err, errlen, "-%c '%s': files must be a whole number from 1 to 1000000",
+                          opt, arg);
         if (stop)
             c->stop_files = v;
         else
             c->ring_files = v;
     } else {
-        return bad(err, errlen,
-                   "-%c '%s': unknown condition '%.*s'; expected duration, filesize, packets or files",
-                   opt, arg, (int)klen, arg);
+        return lc_bad(err, errlen,
+                      "-%c '%s': unknown condition '%.*s'; expected duration, filesize, packets or files",
+                      opt, arg, (int)klen, arg);
     }
     return 0;
 }
@@ -148,8 +136,8 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case 1: {
             size_t k = strlen(optarg);
             if (wlen + k + 2 > sizeof(c->filter_words))
-                return bad(err, errlen, "the filter words are longer than %d bytes at '%.40s'",
-                           LC_MAX_FILTER - 1, optarg);
+                return lc_bad(err, errlen, "the filter words are longer than %d bytes at '%.40s'",
+                              LC_MAX_FILTER - 1, optarg);
             if (wlen)
                 c->filter_words[wlen++] = ' ';
             memcpy(c->filter_words + wlen, optarg, k + 1);
@@ -158,11 +146,11 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         }
         case 'f':
             if (c->filter)
-                return bad(err, errlen, "-f '%s': only one -f is allowed (already '%s')", optarg,
-                           c->filter);
+                return lc_bad(err, errlen, "-f '%s': only one -f is allowed (already '%s')", optarg,
+                              c->filter);
             if (optarg[strspn(optarg, " \t\n")] == '\0')
-                return bad(err, errlen, "-f '%s': expected a capture filter expression "
-                           "(libpcap syntax, e.g. 'udp port 53')", optarg);
+                return lc_bad(err, errlen, "-f '%s': expected a capture filter expression "
+                              "(libpcap syntax, e.g. 'udp port 53')", optarg);
             c->filter = optarg;
             break;
         case OPT_NO_JIT:
@@ -170,27 +158,27 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             break;
         case 'i':
             if (c->nifaces >= LC_MAX_IFACES)
-                return bad(err, errlen, "-i '%s': at most %d interfaces", optarg, LC_MAX_IFACES);
+                return lc_bad(err, errlen, "-i '%s': at most %d interfaces", optarg, LC_MAX_IFACES);
             if (optarg[0] == '\0')
-                return bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...), a port index or an interface name");
+                return lc_bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...), a port index or an interface name");
             c->ifaces[c->nifaces++] = optarg;
             break;
         case 'w':
             if (c->outpath)
-                return bad(err, errlen, "-w '%s': only one -w is allowed (already '%s')", optarg, c->outpath);
+                return lc_bad(err, errlen, "-w '%s': only one -w is allowed (already '%s')", optarg, c->outpath);
             if (optarg[0] == '\0')
-                return bad(err, errlen, "-w '': expected an output file name");
+                return lc_bad(err, errlen, "-w '': expected an output file name");
             c->outpath = optarg;
             break;
         case 's':
             if (lc_parse_u64(optarg, 1, LC_MAX_SNAPLEN, &v) < 0)
-                return bad(err, errlen, "-s '%s': snaplen must be a whole number from 1 to %d",
-                           optarg, LC_MAX_SNAPLEN);
+                return lc_bad(err, errlen, "-s '%s': snaplen must be a whole number from 1 to %d",
+                              optarg, LC_MAX_SNAPLEN);
             c->snaplen = (uint32_t)v;
             break;
         case 'c':
             if (lc_parse_u64(optarg, 1, INT64_MAX, &v) < 0)
-                return bad(err, errlen, "-c '%s': packet count must be a whole number >= 1", optarg);
+                return lc_bad(err, errlen, "-c '%s': packet count must be a whole number >= 1", optarg);
             c->count = v;
             break;
         case 'a':
@@ -202,13 +190,13 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         }
         case 'q':
             if (lc_parse_u64(optarg, 1, 64, &v) < 0)
-                return bad(err, errlen, "-q '%s': queues must be a whole number from 1 to 64", optarg);
+                return lc_bad(err, errlen, "-q '%s': queues must be a whole number from 1 to 64", optarg);
             c->queues = (unsigned)v;
             break;
         case 'B':
             if (lc_parse_u64(optarg, 16, 1 << 20, &v) < 0)
-                return bad(err, errlen, "-B '%s': buffer size must be a whole number of MiB from 16 to 1048576",
-                           optarg);
+                return lc_bad(err, errlen, "-B '%s': buffer size must be a whole number of MiB from 16 to 1048576",
+                              optarg);
             c->buffer_mib = v;
             break;
         case 'g':
@@ -221,7 +209,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             else if (strcmp(optarg, "pcapng") == 0)
                 c->format = "pcapng";
             else
-                return bad(err, errlen, "-F '%s': unknown format; expected pcap or pcapng", optarg);
+                return lc_bad(err, errlen, "-F '%s': unknown format; expected pcap or pcapng", optarg);
             break;
         case 'n':
             c->format = "pcapng";
@@ -231,7 +219,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             break;
         case 'Z':
             if (optarg[0] == '\0')
-                return bad(err, errlen, "-Z '': expected a user name");
+                return lc_bad(err, errlen, "-Z '': expected a user name");
             c->user = optarg;
             break;
         case 'h':
@@ -240,11 +228,11 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case OPT_CORES: {
             int n = lc_parse_cpu_list(optarg, c->cores, LC_MAX_CORES);
             if (n == -ERANGE)
-                return bad(err, errlen, "--cores '%s': at most %d receive cores, CPU ids below 1024",
-                           optarg, LC_MAX_CORES);
+                return lc_bad(err, errlen, "--cores '%s': at most %d receive cores, CPU ids below 1024",
+                              optarg, LC_MAX_CORES);
             if (n < 0)
-                return bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 1 or 1,3 or 2-5",
-                           optarg);
+                return lc_bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 1 or 1,3 or 2-5",
+                              optarg);
             c->ncores = n;
             break;
         }
@@ -255,14 +243,14 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             if (strcmp(optarg, "0") == 0)
                 c->stats_interval_ns = 0;
             else if (lc_parse_duration_ns(optarg, &v) < 0)
-                return bad(err, errlen, "--stats-interval '%s': expected seconds > 0 (e.g. 1, 0.5), or 0 for none",
-                           optarg);
+                return lc_bad(err, errlen, "--stats-interval '%s': expected seconds > 0 (e.g. 1, 0.5), or 0 for none",
+                              optarg);
             else
                 c->stats_interval_ns = v;
             break;
         case OPT_STATS_JSON:
             if (optarg[0] == '\0')
-                return bad(err, errlen, "--stats-json '': expected a file name");
+                return lc_bad(err, errlen, "--stats-json '': expected a file name");
             c->stats_json = optarg;
             break;
         case OPT_VERSION:
@@ -280,15 +268,15 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             else if (strcmp(optarg, "tsc") == 0)
                 c->tsc_only = true;
             else
-                return bad(err, errlen, "--time-source '%s': expected auto (the NIC's clock when "
-                           "it offers receive timestamps, else the TSC) or tsc", optarg);
+                return lc_bad(err, errlen, "--time-source '%s': expected auto (the NIC's clock when "
+                              "it offers receive timestamps, else the TSC) or tsc", optarg);
             break;
         case OPT_DISK_LIMIT:
         case OPT_MIN_FREE:
             if (lc_parse_size(optarg, o == OPT_DISK_LIMIT ? &c->disk_limit : &c->min_free) < 0)
-                return bad(err, errlen, "%s '%s': expected a size in bytes with an optional "
-                           "suffix k, M, G or T (powers of 1024), e.g. 500M or 20G",
-                           o == OPT_DISK_LIMIT ? "--disk-limit" : "--min-free", optarg);
+                return lc_bad(err, errlen, "%s '%s': expected a size in bytes with an optional "
+                              "suffix k, M, G or T (powers of 1024), e.g. 500M or 20G",
+                              o == OPT_DISK_LIMIT ? "--disk-limit" : "--min-free", optarg);
             break;
         case OPT_METRICS: {
             struct sockaddr_storage ss;
@@ -303,49 +291,49 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             break;
         case ':':
             if (optopt)
-                return bad(err, errlen, "-%c: missing value", optopt);
-            return bad(err, errlen, "%s: missing value", argv[optind - 1]);
+                return lc_bad(err, errlen, "-%c: missing value", optopt);
+            return lc_bad(err, errlen, "%s: missing value", argv[optind - 1]);
         default:
             if (optopt)
-                return bad(err, errlen, "-%c: unknown option (see --help)", optopt);
-            return bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
+                return lc_bad(err, errlen, "-%c: unknown option (see --help)", optopt);
+            return lc_bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
         }
     }
     if (wlen) {
         if (c->filter)
-            return bad(err, errlen, "'%s': a filter is given both with -f and as words; "
-                       "give one (EAL arguments go after --)", c->filter_words);
+            return lc_bad(err, errlen, "'%s': a filter is given both with -f and as words; "
+                          "give one (EAL arguments go after --)", c->filter_words);
         c->filter = c->filter_words;
     }
     /* Everything after "--" goes to the DPDK EAL, for experts. */
     for (int i = optind; i < argc; i++) {
         if (c->n_eal_args >= LC_MAX_EAL_ARGS)
-            return bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], LC_MAX_EAL_ARGS);
+            return lc_bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], LC_MAX_EAL_ARGS);
         c->eal_args[c->n_eal_args++] = argv[i];
     }
     if (c->help || c->version)
         return 0;
 
     if (c->nifaces == 0)
-        return bad(err, errlen, "no interface: give -i PORT (a PCI address, net_... vdev, port index or interface)");
+        return lc_bad(err, errlen, "no interface: give -i PORT (a PCI address, net_... vdev, port index or interface)");
     if (c->count_only && c->outpath)
-        return bad(err, errlen, "-w '%s': --count-only stores nothing; give one or the other", c->outpath);
+        return lc_bad(err, errlen, "-w '%s': --count-only stores nothing; give one or the other", c->outpath);
     if (!c->count_only && c->outpath == NULL)
-        return bad(err, errlen, "no output: give -w FILE (or --count-only)");
+        return lc_bad(err, errlen, "no output: give -w FILE (or --count-only)");
     if (c->count_only && (c->rot_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
                           c->stop_bytes || c->stop_files))
-        return bad(err, errlen, "--count-only stores nothing: -b and -a filesize/files do not apply");
+        return lc_bad(err, errlen, "--count-only stores nothing: -b and -a filesize/files do not apply");
     if (c->count_only && (c->disk_limit || c->min_free))
-        return bad(err, errlen, "--count-only stores nothing: --disk-limit and --min-free do not apply");
+        return lc_bad(err, errlen, "--count-only stores nothing: --disk-limit and --min-free do not apply");
     if ((c->disk_limit || c->min_free) && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
-        return bad(err, errlen, "%s needs a rotation condition (-b duration:S, filesize:KB or "
-                   "packets:N): room is made by deleting this run's oldest closed files",
-                   c->disk_limit ? "--disk-limit" : "--min-free");
+        return lc_bad(err, errlen, "%s needs a rotation condition (-b duration:S, filesize:KB or "
+                      "packets:N): room is made by deleting this run's oldest closed files",
+                      c->disk_limit ? "--disk-limit" : "--min-free");
     if (c->no_jit && c->filter == NULL)
-        return bad(err, errlen, "--no-jit applies to a capture filter: give -f EXPR");
+        return lc_bad(err, errlen, "--no-jit applies to a capture filter: give -f EXPR");
     if (c->ring_files && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
-        return bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
-                   (unsigned long long)c->ring_files);
+        return lc_bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
+                      (unsigned long long)c->ring_files);
     return 0;
 }
 

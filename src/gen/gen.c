@@ -448,80 +448,104 @@ static int write_json(const char *path, const struct gen *g, const struct report
         return -errno;
     const uint64_t *v = r->t.v;
     const struct gen_config *c = &g->cfg;
-    fprintf(f, "{\n  \"program\": \"linecap-gen\",\n  \"version\": \"%s\",\n", LINECAP_VERSION);
-    fprintf(f, "  \"reason\": \"%s\",\n  \"exit_code\": %d,\n", r->reason, code);
-    fprintf(f, "  \"port\": {\"id\": %u, \"name\": ", g->port);
-    lc_json_str(f, g->port_name);
-    fprintf(f, ", \"driver\": ");
-    lc_json_str(f, g->driver);
-    fprintf(f, ", \"opackets\": %llu, \"obytes\": %llu, \"oerrors\": %llu},\n",
-            (unsigned long long)r->opackets, (unsigned long long)r->obytes,
-            (unsigned long long)r->oerrors);
-    fprintf(f, "  \"size_model\": {\"name\": \"%s\", \"mean_frame_bytes_with_fcs\": %.4f",
-            gen_model_name(c->model), g->mean_frame);
+    struct lc_json j;
+    lc_json_init(&j, f);
+    lc_json_object(&j, NULL, LC_JSON_LINES);
+    lc_json_string(&j, "program", "linecap-gen");
+    lc_json_string(&j, "version", LINECAP_VERSION);
+    lc_json_string(&j, "reason", r->reason);
+    lc_json_i64(&j, "exit_code", code);
+    lc_json_object(&j, "port", LC_JSON_INLINE);
+    lc_json_u64(&j, "id", g->port);
+    lc_json_string(&j, "name", g->port_name);
+    lc_json_string(&j, "driver", g->driver);
+    lc_json_u64(&j, "opackets", r->opackets);
+    lc_json_u64(&j, "obytes", r->obytes);
+    lc_json_u64(&j, "oerrors", r->oerrors);
+    lc_json_end(&j);
+    lc_json_object(&j, "size_model", LC_JSON_INLINE);
+    lc_json_string(&j, "name", gen_model_name(c->model));
+    lc_json_double(&j, "mean_frame_bytes_with_fcs", g->mean_frame, 4);
     if (c->model == GEN_FIXED)
-        fprintf(f, ", \"frame_bytes_with_fcs\": %u", c->size);
+        lc_json_u64(&j, "frame_bytes_with_fcs", c->size);
     unsigned nb;
     const struct gen_size_weight *b = gen_model_bins(c->model, &nb);
     if (b) {
-        fprintf(f, ", \"bins\": [");
-        for (unsigned i = 0; i < nb; i++)
-            fprintf(f, "%s[%u, %u]", i ? ", " : "", b[i].size, b[i].weight);
-        fprintf(f, "]");
+        lc_json_array(&j, "bins", LC_JSON_INLINE);
+        for (unsigned i = 0; i < nb; i++) {
+            lc_json_array(&j, NULL, LC_JSON_INLINE);
+            lc_json_u64(&j, NULL, b[i].size);
+            lc_json_u64(&j, NULL, b[i].weight);
+            lc_json_end(&j);
+        }
+        lc_json_end(&j);
     }
     if (c->model == GEN_REPLAY) {
-        fprintf(f, ", \"file\": ");
-        lc_json_str(f, c->replay);
-        fprintf(f, ", \"records\": %u, \"rewrite\": %s, \"stamp\": %s, \"stampable_records\": %llu, "
-                "\"skipped_too_big\": %llu, \"truncated_records\": %llu",
-                g->replay.n, c->rewrite ? "true" : "false", c->stamp ? "true" : "false",
-                (unsigned long long)g->replay.stampable, (unsigned long long)g->replay.skipped_big,
-                (unsigned long long)g->replay.truncated);
+        lc_json_string(&j, "file", c->replay);
+        lc_json_u64(&j, "records", g->replay.n);
+        lc_json_bool(&j, "rewrite", c->rewrite);
+        lc_json_bool(&j, "stamp", c->stamp);
+        lc_json_u64(&j, "stampable_records", g->replay.stampable);
+        lc_json_u64(&j, "skipped_too_big", g->replay.skipped_big);
+        lc_json_u64(&j, "truncated_records", g->replay.truncated);
     }
-    fprintf(f, "},\n  \"flows\": %u,\n  \"queues\": %u,\n  \"cores\": %d,\n  \"burst\": %u,\n",
-            g->nflows, g->nq, g->ncpu, g->q[0].burst);
-    fprintf(f, "  \"retry\": %s,\n", g->run.retry ? "true" : "false");
-    fprintf(f, "  \"target\": {\"kind\": \"%s\", \"pps\": %.3f, \"wire_bps\": %.3f},\n",
-            c->rate_bps > 0 ? "rate" : c->pps > 0 ? "pps" : "max", g->target_pps,
-            g->target_wire_bps);
-    fprintf(f, "  \"attempted\": %llu,\n  \"sent\": %llu,\n  \"failed\": %llu,\n  \"bytes\": %llu,\n"
-            "  \"stamped\": %llu,\n  \"alloc_failures\": %llu,\n  \"pacing_behind\": %llu,\n",
-            (unsigned long long)v[GQ_ATTEMPTED], (unsigned long long)v[GQ_SENT],
-            (unsigned long long)v[GQ_FAILED], (unsigned long long)v[GQ_BYTES],
-            (unsigned long long)v[GQ_STAMPED], (unsigned long long)v[GQ_ALLOC_FAIL],
-            (unsigned long long)v[GQ_BEHIND]);
-    fprintf(f, "  \"elapsed_s\": %.9f,\n  \"mpps\": %.6f,\n  \"wire_gbps\": %.6f,\n  \"l2_gbps\": %.6f,\n",
-            r->elapsed, r->pps / 1e6, r->wire_bps / 1e9, r->l2_bps / 1e9);
+    lc_json_end(&j);
+    lc_json_u64(&j, "flows", g->nflows);
+    lc_json_u64(&j, "queues", g->nq);
+    lc_json_i64(&j, "cores", g->ncpu);
+    lc_json_u64(&j, "burst", g->q[0].burst);
+    lc_json_bool(&j, "retry", g->run.retry);
+    lc_json_object(&j, "target", LC_JSON_INLINE);
+    lc_json_string(&j, "kind", c->rate_bps > 0 ? "rate" : c->pps > 0 ? "pps" : "max");
+    lc_json_double(&j, "pps", g->target_pps, 3);
+    lc_json_double(&j, "wire_bps", g->target_wire_bps, 3);
+    lc_json_end(&j);
+    lc_json_u64(&j, "attempted", v[GQ_ATTEMPTED]);
+    lc_json_u64(&j, "sent", v[GQ_SENT]);
+    lc_json_u64(&j, "failed", v[GQ_FAILED]);
+    lc_json_u64(&j, "bytes", v[GQ_BYTES]);
+    lc_json_u64(&j, "stamped", v[GQ_STAMPED]);
+    lc_json_u64(&j, "alloc_failures", v[GQ_ALLOC_FAIL]);
+    lc_json_u64(&j, "pacing_behind", v[GQ_BEHIND]);
+    lc_json_double(&j, "elapsed_s", r->elapsed, 9);
+    lc_json_double(&j, "mpps", r->pps / 1e6, 6);
+    lc_json_double(&j, "wire_gbps", r->wire_bps / 1e9, 6);
+    lc_json_double(&j, "l2_gbps", r->l2_bps / 1e9, 6);
     if (r->has_target)
-        fprintf(f, "  \"rate_error_pct\": %.6f,\n", r->err_pct);
+        lc_json_double(&j, "rate_error_pct", r->err_pct, 6);
     else
-        fprintf(f, "  \"rate_error_pct\": null,\n");
-    fprintf(f, "  \"pacing_forgiven_s\": %.9f,\n  \"paced_elapsed_s\": %.9f,\n", r->forgiven,
-            r->paced_elapsed);
+        lc_json_null(&j, "rate_error_pct");
+    lc_json_double(&j, "pacing_forgiven_s", r->forgiven, 9);
+    lc_json_double(&j, "paced_elapsed_s", r->paced_elapsed, 9);
     if (r->has_target)
-        fprintf(f, "  \"rate_error_paced_pct\": %.6f,\n", r->paced_err_pct);
+        lc_json_double(&j, "rate_error_paced_pct", r->paced_err_pct, 6);
     else
-        fprintf(f, "  \"rate_error_paced_pct\": null,\n");
-    fprintf(f, "  \"identity_holds\": %s,\n",
-            v[GQ_ATTEMPTED] == v[GQ_SENT] + v[GQ_FAILED] ? "true" : "false");
-    fprintf(f, "  \"per_queue\": [\n");
+        lc_json_null(&j, "rate_error_paced_pct");
+    lc_json_bool(&j, "identity_holds", v[GQ_ATTEMPTED] == v[GQ_SENT] + v[GQ_FAILED]);
+    lc_json_array(&j, "per_queue", LC_JSON_LINES);
     for (unsigned i = 0; i < g->nq; i++) {
         const struct gen_txq *q = &g->q[i];
         double e = q_elapsed(g, q);
-        fprintf(f, "    {\"queue\": %u, \"cpu\": %u, \"flows\": %u, \"attempted\": %llu, \"sent\": %llu, "
-                "\"failed\": %llu, \"bytes\": %llu, \"stamped\": %llu, \"elapsed_s\": %.9f, \"mpps\": %.6f}%s\n",
-                i, g->tx_cpus[i % (unsigned)g->ncpu], q->rp ? 0 : q->nflows,
-                (unsigned long long)q->c[GQ_ATTEMPTED], (unsigned long long)q->c[GQ_SENT],
-                (unsigned long long)q->c[GQ_FAILED], (unsigned long long)q->c[GQ_BYTES],
-                (unsigned long long)q->c[GQ_STAMPED], e,
-                e > 0 ? (double)q->c[GQ_SENT] / e / 1e6 : 0.0, i + 1 < g->nq ? "," : "");
+        lc_json_object(&j, NULL, LC_JSON_INLINE);
+        lc_json_u64(&j, "queue", i);
+        lc_json_u64(&j, "cpu", g->tx_cpus[i % (unsigned)g->ncpu]);
+        lc_json_u64(&j, "flows", q->rp ? 0 : q->nflows);
+        lc_json_u64(&j, "attempted", q->c[GQ_ATTEMPTED]);
+        lc_json_u64(&j, "sent", q->c[GQ_SENT]);
+        lc_json_u64(&j, "failed", q->c[GQ_FAILED]);
+        lc_json_u64(&j, "bytes", q->c[GQ_BYTES]);
+        lc_json_u64(&j, "stamped", q->c[GQ_STAMPED]);
+        lc_json_double(&j, "elapsed_s", e, 9);
+        lc_json_double(&j, "mpps", e > 0 ? (double)q->c[GQ_SENT] / e / 1e6 : 0.0, 6);
+        lc_json_end(&j);
     }
-    fprintf(f, "  ]\n}\n");
-    if (fflush(f) != 0 || ferror(f)) {
-        int e = errno;
+    lc_json_end(&j);
+    lc_json_end(&j);
+    int rc = lc_json_finish(&j);
+    if (rc < 0) {
         fclose(f);
         unlink(tmp);
-        return -e;
+        return rc;
     }
     fclose(f);
     if (rename(tmp, path) != 0) {

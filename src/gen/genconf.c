@@ -1,101 +1,11 @@
 #include "gen/genconf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/units.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-/* ---- numbers ------------------------------------------------------------ */
-
-int gen_parse_si(const char *s, double max, double *out)
-{
-    double ip = 0, frac = 0, scale = 1;
-    const char *p = s;
-    int digits = 0;
-
-    if (s == NULL || *s == '\0')
-        return -EINVAL;
-    for (; isdigit((unsigned char)*p); p++, digits++) {
-        ip = ip * 10 + (*p - '0');
-        if (ip > 1e15)
-            return -ERANGE;
-    }
-    if (*p == '.') {
-        p++;
-        for (; isdigit((unsigned char)*p); p++, digits++) {
-            scale /= 10;
-            frac += (*p - '0') * scale;
-        }
-    }
-    if (digits == 0)
-        return -EINVAL;
-    double mult = 1;
-    switch (*p) {
-    case '\0': break;
-    case 'k': case 'K': mult = 1e3; p++; break;
-    case 'm': case 'M': mult = 1e6; p++; break;
-    case 'g': case 'G': mult = 1e9; p++; break;
-    default: return -EINVAL;
-    }
-    if (*p != '\0')
-        return -EINVAL;
-    double v = (ip + frac) * mult;
-    if (v <= 0 || v > max)
-        return -ERANGE;
-    *out = v;
-    return 0;
-}
-
-int gen_parse_mac(const char *s, uint8_t mac[6])
-{
-    unsigned v[6];
-    char tail;
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &tail) != 6 || strlen(s) != 17)
-        return -EINVAL;
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)v[i];
-    return 0;
-}
-
-int gen_parse_ipv4(const char *s, uint32_t *ip)
-{
-    uint32_t v = 0;
-    const char *p = s;
-    for (int i = 0; i < 4; i++) {
-        unsigned o = 0;
-        int d = 0;
-        for (; isdigit((unsigned char)*p) && d < 4; p++, d++)
-            o = o * 10 + (unsigned)(*p - '0');
-        if (d == 0 || d > 3 || o > 255)
-            return -EINVAL;
-        v = (v << 8) | o;
-        if (i < 3) {
-            if (*p != '.')
-                return -EINVAL;
-            p++;
-        }
-    }
-    if (*p != '\0')
-        return -EINVAL;
-    *ip = v;
-    return 0;
-}
 
 double gen_wire_pps(double bps, double avg_frame)
 {
@@ -282,7 +192,7 @@ static int set_model(struct gen_config *c, enum gen_model m, const char *what, i
                      char *err, size_t errlen)
 {
     if (++*nmodel > 1)
-        return bad(err, errlen, "%s: give only one of --size, --imix, --mix, --replay", what);
+        return lc_bad(err, errlen, "%s: give only one of --size, --imix, --mix, --replay", what);
     c->model = m;
     return 0;
 }
@@ -310,21 +220,21 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
         switch (o) {
         case 'i':
             if (c->iface)
-                return bad(err, errlen, "-i '%s': linecap-gen sends on one port (already -i '%s')",
-                           optarg, c->iface);
+                return lc_bad(err, errlen, "-i '%s': linecap-gen sends on one port (already -i '%s')",
+                              optarg, c->iface);
             if (optarg[0] == '\0')
-                return bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...) or a port index");
+                return lc_bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...) or a port index");
             c->iface = optarg;
             break;
         case 'q':
             if (lc_parse_u64(optarg, 1, GEN_MAX_QUEUES, &v) < 0)
-                return bad(err, errlen, "-q '%s': transmit queues must be a whole number from 1 to %d",
-                           optarg, GEN_MAX_QUEUES);
+                return lc_bad(err, errlen, "-q '%s': transmit queues must be a whole number from 1 to %d",
+                              optarg, GEN_MAX_QUEUES);
             c->queues = (unsigned)v;
             break;
         case 'c':
             if (lc_parse_u64(optarg, 1, INT64_MAX, &v) < 0)
-                return bad(err, errlen, "--count '%s': expected a whole number of frames >= 1", optarg);
+                return lc_bad(err, errlen, "--count '%s': expected a whole number of frames >= 1", optarg);
             c->count = v;
             break;
         case 'h':
@@ -333,8 +243,8 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
         case OPT_CORES: {
             int n = lc_parse_cpu_list(optarg, c->cores, GEN_MAX_CORES);
             if (n < 0)
-                return bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 0 or 0,2 or 0-3",
-                           optarg);
+                return lc_bad(err, errlen, "--cores '%s': expected a list of CPU ids such as 0 or 0,2 or 0-3",
+                              optarg);
             c->ncores = n;
             break;
         }
@@ -342,9 +252,9 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             if ((rc = set_model(c, GEN_FIXED, "--size", &nmodel, err, errlen)))
                 return rc;
             if (lc_parse_u64(optarg, GEN_MIN_FRAME, GEN_MAX_FRAME, &v) < 0)
-                return bad(err, errlen,
-                           "--size '%s': expected a frame size in bytes from %u to %u, counting the "
-                           "4-byte FCS (64 = 60 B sent + FCS)", optarg, GEN_MIN_FRAME, GEN_MAX_FRAME);
+                return lc_bad(err, errlen,
+                              "--size '%s': expected a frame size in bytes from %u to %u, counting the "
+                              "4-byte FCS (64 = 60 B sent + FCS)", optarg, GEN_MIN_FRAME, GEN_MAX_FRAME);
             c->size = (uint32_t)v;
             break;
         case OPT_IMIX:
@@ -357,7 +267,7 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             else if (strcmp(optarg, "caida") == 0)
                 rc = set_model(c, GEN_CAIDA, "--mix", &nmodel, err, errlen);
             else
-                return bad(err, errlen, "--mix '%s': unknown size mix; expected imix or caida", optarg);
+                return lc_bad(err, errlen, "--mix '%s': unknown size mix; expected imix or caida", optarg);
             if (rc)
                 return rc;
             break;
@@ -365,7 +275,7 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             if ((rc = set_model(c, GEN_REPLAY, "--replay", &nmodel, err, errlen)))
                 return rc;
             if (optarg[0] == '\0')
-                return bad(err, errlen, "--replay '': expected a pcap or pcapng file");
+                return lc_bad(err, errlen, "--replay '': expected a pcap or pcapng file");
             c->replay = optarg;
             break;
         case OPT_REWRITE:
@@ -376,34 +286,34 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             break;
         case OPT_FLOWS:
             if (lc_parse_u64(optarg, 1, GEN_MAX_FLOWS, &v) < 0)
-                return bad(err, errlen, "--flows '%s': expected a whole number from 1 to %u",
-                           optarg, GEN_MAX_FLOWS);
+                return lc_bad(err, errlen, "--flows '%s': expected a whole number from 1 to %u",
+                              optarg, GEN_MAX_FLOWS);
             c->flows = (uint32_t)v;
             break;
         case OPT_RATE:
-            if (gen_parse_si(optarg, 1e12, &d) < 0)
-                return bad(err, errlen,
-                           "--rate '%s': expected wire bits per second > 0 with an optional k, m or g "
-                           "suffix (e.g. 10g, 2.5g, 100m), at most 1000g", optarg);
+            if (lc_parse_si(optarg, 1e12, &d) < 0)
+                return lc_bad(err, errlen,
+                              "--rate '%s': expected wire bits per second > 0 with an optional k, m or g "
+                              "suffix (e.g. 10g, 2.5g, 100m), at most 1000g", optarg);
             c->rate_bps = d;
             break;
         case OPT_PPS:
-            if (gen_parse_si(optarg, 1e10, &d) < 0)
-                return bad(err, errlen,
-                           "--pps '%s': expected frames per second > 0 with an optional k, m or g "
-                           "suffix (e.g. 1m, 14.88m)", optarg);
+            if (lc_parse_si(optarg, 1e10, &d) < 0)
+                return lc_bad(err, errlen,
+                              "--pps '%s': expected frames per second > 0 with an optional k, m or g "
+                              "suffix (e.g. 1m, 14.88m)", optarg);
             c->pps = d;
             break;
         case OPT_DURATION:
             if (lc_parse_duration_ns(optarg, &v) < 0)
-                return bad(err, errlen, "--duration '%s': expected a positive number of seconds (e.g. 10, 0.5, 100ms)",
-                           optarg);
+                return lc_bad(err, errlen, "--duration '%s': expected a positive number of seconds (e.g. 10, 0.5, 100ms)",
+                              optarg);
             c->duration_ns = v;
             break;
         case OPT_BURST:
             if (lc_parse_u64(optarg, 1, GEN_MAX_BURST, &v) < 0)
-                return bad(err, errlen, "--burst '%s': expected a whole number from 1 to %u", optarg,
-                           GEN_MAX_BURST);
+                return lc_bad(err, errlen, "--burst '%s': expected a whole number from 1 to %u", optarg,
+                              GEN_MAX_BURST);
             c->burst = (unsigned)v;
             break;
         case OPT_NO_RETRY:
@@ -411,27 +321,27 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             break;
         case OPT_SRC_MAC:
         case OPT_DST_MAC:
-            if (gen_parse_mac(optarg, o == OPT_SRC_MAC ? c->src_mac : c->dst_mac) < 0)
-                return bad(err, errlen, "--%s-mac '%s': expected a MAC address like 02:00:00:00:00:01",
-                           o == OPT_SRC_MAC ? "src" : "dst", optarg);
+            if (lc_parse_mac(optarg, o == OPT_SRC_MAC ? c->src_mac : c->dst_mac) < 0)
+                return lc_bad(err, errlen, "--%s-mac '%s': expected a MAC address like 02:00:00:00:00:01",
+                              o == OPT_SRC_MAC ? "src" : "dst", optarg);
             break;
         case OPT_SRC_IP:
         case OPT_DST_IP:
-            if (gen_parse_ipv4(optarg, o == OPT_SRC_IP ? &c->src_ip : &c->dst_ip) < 0)
-                return bad(err, errlen, "--%s-ip '%s': expected an IPv4 address like 10.0.0.1",
-                           o == OPT_SRC_IP ? "src" : "dst", optarg);
+            if (lc_parse_ipv4(optarg, o == OPT_SRC_IP ? &c->src_ip : &c->dst_ip) < 0)
+                return lc_bad(err, errlen, "--%s-ip '%s': expected an IPv4 address like 10.0.0.1",
+                              o == OPT_SRC_IP ? "src" : "dst", optarg);
             break;
         case OPT_DST_PORT:
             if (lc_parse_u64(optarg, 0, 65535, &v) < 0)
-                return bad(err, errlen, "--dst-port '%s': expected a UDP port from 0 to 65535", optarg);
+                return lc_bad(err, errlen, "--dst-port '%s': expected a UDP port from 0 to 65535", optarg);
             c->dst_port = (uint16_t)v;
             break;
         case OPT_LINK_WAIT:
             if (strcmp(optarg, "0") == 0)
                 c->link_wait_ns = 0;
             else if (lc_parse_duration_ns(optarg, &v) < 0)
-                return bad(err, errlen, "--link-wait '%s': expected seconds (e.g. 10, 0.5), or 0 not to wait",
-                           optarg);
+                return lc_bad(err, errlen, "--link-wait '%s': expected seconds (e.g. 10, 0.5), or 0 not to wait",
+                              optarg);
             else
                 c->link_wait_ns = v;
             break;
@@ -439,14 +349,14 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             if (strcmp(optarg, "0") == 0)
                 c->linger_ns = 0;
             else if (lc_parse_duration_ns(optarg, &v) < 0)
-                return bad(err, errlen, "--linger '%s': expected seconds (e.g. 10, 0.5), or 0 not to wait",
-                           optarg);
+                return lc_bad(err, errlen, "--linger '%s': expected seconds (e.g. 10, 0.5), or 0 not to wait",
+                              optarg);
             else
                 c->linger_ns = v;
             break;
         case OPT_JSON:
             if (optarg[0] == '\0')
-                return bad(err, errlen, "--json '': expected a file name");
+                return lc_bad(err, errlen, "--json '': expected a file name");
             c->json = optarg;
             break;
         case OPT_QUIET:
@@ -457,42 +367,42 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
             break;
         case ':':
             if (optopt && optopt < 256)
-                return bad(err, errlen, "-%c: missing value", optopt);
-            return bad(err, errlen, "%s: missing value", argv[optind - 1]);
+                return lc_bad(err, errlen, "-%c: missing value", optopt);
+            return lc_bad(err, errlen, "%s: missing value", argv[optind - 1]);
         default:
             if (optopt && optopt < 256)
-                return bad(err, errlen, "-%c: unknown option (see --help)", optopt);
-            return bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
+                return lc_bad(err, errlen, "-%c: unknown option (see --help)", optopt);
+            return lc_bad(err, errlen, "%s: unknown option (see --help)", argv[optind - 1]);
         }
     }
     bool after_dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
     if (optind < argc && !after_dashdash)
-        return bad(err, errlen, "'%s': unexpected argument (EAL arguments go after --)", argv[optind]);
+        return lc_bad(err, errlen, "'%s': unexpected argument (EAL arguments go after --)", argv[optind]);
     for (int i = optind; i < argc; i++) {
         if (c->n_eal_args >= GEN_MAX_EAL_ARGS)
-            return bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], GEN_MAX_EAL_ARGS);
+            return lc_bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], GEN_MAX_EAL_ARGS);
         c->eal_args[c->n_eal_args++] = argv[i];
     }
     if (c->help || c->version)
         return 0;
 
     if (c->iface == NULL)
-        return bad(err, errlen, "no port: give -i PORT (a PCI address, net_... vdev or port index)");
+        return lc_bad(err, errlen, "no port: give -i PORT (a PCI address, net_... vdev or port index)");
     if (c->rate_bps > 0 && c->pps > 0)
-        return bad(err, errlen, "--rate and --pps: give one or the other");
+        return lc_bad(err, errlen, "--rate and --pps: give one or the other");
     if (c->model != GEN_REPLAY && (c->rewrite || c->stamp))
-        return bad(err, errlen, "--%s applies to --replay only (generated frames are always stamped)",
-                   c->rewrite ? "rewrite" : "stamp");
+        return lc_bad(err, errlen, "--%s applies to --replay only (generated frames are always stamped)",
+                      c->rewrite ? "rewrite" : "stamp");
     if (c->model == GEN_REPLAY && c->flows)
-        return bad(err, errlen, "--flows %u: with --replay the flows are those of the file", c->flows);
+        return lc_bad(err, errlen, "--flows %u: with --replay the flows are those of the file", c->flows);
     unsigned nq = c->queues ? c->queues : (c->ncores ? (unsigned)c->ncores : 1);
     if (c->ncores && nq < (unsigned)c->ncores)
-        return bad(err, errlen, "-q %u: fewer transmit queues than the %d --cores; give at least %d",
-                   nq, c->ncores, c->ncores);
+        return lc_bad(err, errlen, "-q %u: fewer transmit queues than the %d --cores; give at least %d",
+                      nq, c->ncores, c->ncores);
     if (c->model != GEN_REPLAY && c->flows && c->flows < nq)
-        return bad(err, errlen,
-                   "--flows %u: fewer flows than the %u transmit queues (each flow's sequence numbers "
-                   "belong to one queue); give at least %u", c->flows, nq, nq);
+        return lc_bad(err, errlen,
+                      "--flows %u: fewer flows than the %u transmit queues (each flow's sequence numbers "
+                      "belong to one queue); give at least %u", c->flows, nq, nq);
     return 0;
 }
 

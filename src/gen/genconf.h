@@ -63,15 +63,6 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
 
 void gen_usage(FILE *out);
 
-/* "10g", "2.5g", "100m", "500k", "1000000" (bits/s or packets/s): a positive
- * decimal with an optional k/m/g (10^3, 10^6, 10^9) suffix, either case.
- * Returns 0, or -EINVAL / -ERANGE (zero, or above max). */
-int gen_parse_si(const char *s, double max, double *out);
-
-/* "aa:bb:cc:dd:ee:ff" -> 6 bytes; "a.b.c.d" -> host-order address. 0 or -EINVAL. */
-int gen_parse_mac(const char *s, uint8_t mac[6]);
-int gen_parse_ipv4(const char *s, uint32_t *ip);
-
 /* Packets per second that fill bps of wire with frames averaging
  * avg_frame bytes (with FCS): bps / ((avg_frame + 20) * 8). */
 double gen_wire_pps(double bps, double avg_frame);

@@ -24,9 +24,13 @@ void st_totals(struct st_snapshot *s)
 
 int64_t st_unaccounted(const uint64_t *v)
 {
-    uint64_t acc = v[QC_filtered] + v[QC_counted_only] + v[QC_written] + v[QC_dropped_no_block] + v[QC_lost_disk] +
-                   v[QC_unwritten_abort];
+    uint64_t acc = v[QC_filtered] + v[QC_counted_only] + v[QC_written] + lc_queue_drops(v);
     return (int64_t)(v[QC_received] - acc);
+}
+
+uint64_t st_drops(const struct st_snapshot *s)
+{
+    return lc_queue_drops(s->tq) + lc_port_drops(s->tp);
 }
 
 static double rate(uint64_t a, uint64_t b, double dt)
@@ -44,7 +48,7 @@ void st_live_line(FILE *out, const struct st_snapshot *n, const struct st_snapsh
             n->elapsed_s, rate(n->tq[QC_received], p->tq[QC_received], dt) / 1e6,
             rate(n->tq[QC_received_bytes], p->tq[QC_received_bytes], dt) * 8 / 1e9,
             rate(n->tq[QC_written], p->tq[QC_written], dt) / 1e6,
-            (unsigned long long)(n->tp[PC_nic_missed] + n->tp[PC_nic_errors] + n->tp[PC_kernel_drops]),
+            (unsigned long long)(lc_port_drops(n->tp) - n->tp[PC_mbuf_failures]),
             (unsigned long long)n->tp[PC_mbuf_failures],
             (unsigned long long)n->tq[QC_dropped_no_block],
             (unsigned long long)n->tq[QC_lost_disk], (unsigned long long)n->files,
@@ -88,7 +92,6 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
             fputc('\n', out);
         }
     }
-    uint64_t drops = t[QC_dropped_no_block] + t[QC_lost_disk] + t[QC_unwritten_abort];
     fprintf(out, "%llu packets received (%.3f Mpps, %.3f Gb/s)\n",
             (unsigned long long)t[QC_received], (double)t[QC_received] / secs / 1e6,
             (double)t[QC_received_bytes] * 8 / secs / 1e9);
@@ -102,12 +105,11 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
         fprintf(out, "%llu packets filtered\n", (unsigned long long)t[QC_filtered]);
     fprintf(out,
             "%llu packets dropped by linecap (%llu no free block, %llu disk, %llu forced exit)\n",
-            (unsigned long long)drops, (unsigned long long)t[QC_dropped_no_block],
+            (unsigned long long)lc_queue_drops(t), (unsigned long long)t[QC_dropped_no_block],
             (unsigned long long)t[QC_lost_disk], (unsigned long long)t[QC_unwritten_abort]);
     fprintf(out, "%llu packets dropped by the device (%llu missed, %llu errors, %llu mbuf failures, "
                  "%llu kernel socket ring full)\n",
-            (unsigned long long)(s->tp[PC_nic_missed] + s->tp[PC_nic_errors] + s->tp[PC_mbuf_failures] +
-                                 s->tp[PC_kernel_drops]),
+            (unsigned long long)lc_port_drops(s->tp),
             (unsigned long long)s->tp[PC_nic_missed], (unsigned long long)s->tp[PC_nic_errors],
             (unsigned long long)s->tp[PC_mbuf_failures], (unsigned long long)s->tp[PC_kernel_drops]);
     int64_t un = st_unaccounted(t);
@@ -148,79 +150,97 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     fflush(out);
 }
 
-void st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
-                   const struct file_record *files, unsigned nfiles, const char *dir)
+void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s,
+                 const char *reason, int exit_code, const struct file_record *files,
+                 unsigned nfiles, const char *dir)
 {
-    fprintf(f, "{\n  \"version\": \"%s\",\n  \"stop_reason\": ", LINECAP_VERSION);
-    lc_json_str(f, reason);
-    fprintf(f, ",\n  \"forced\": %s", s->forced ? "true" : "false");
-    fprintf(f, ",\n  \"filter\": ");
+    lc_json_object(j, key, LC_JSON_LINES);
+    lc_json_string(j, "version", LINECAP_VERSION);
+    lc_json_string(j, "stop_reason", reason);
+    lc_json_bool(j, "forced", s->forced);
     if (s->filter) {
-        fprintf(f, "{\"expression\": ");
-        lc_json_str(f, s->filter);
-        fprintf(f, ", \"engine\": ");
-        lc_json_str(f, s->filter_engine ? s->filter_engine : "");
-        fputc('}', f);
+        lc_json_object(j, "filter", LC_JSON_INLINE);
+        lc_json_string(j, "expression", s->filter);
+        lc_json_string(j, "engine", s->filter_engine ? s->filter_engine : "");
+        lc_json_end(j);
     } else {
-        fprintf(f, "null");
+        lc_json_null(j, "filter");
     }
-    fprintf(f, ",\n  \"exit_code\": %d,\n  \"elapsed_s\": %.6f,\n  \"ports\": [", exit_code,
-            s->elapsed_s);
+    lc_json_i64(j, "exit_code", exit_code);
+    lc_json_double(j, "elapsed_s", s->elapsed_s, 6);
+    lc_json_array(j, "ports", LC_JSON_LINES);
     for (int p = 0; p < s->nports; p++) {
         const struct st_port *pt = &s->ports[p];
-        fprintf(f, "%s\n    {\"port\": %u, \"name\": ", p ? "," : "", pt->port);
-        lc_json_str(f, pt->name);
-        fprintf(f, ", \"driver\": ");
-        lc_json_str(f, pt->driver);
+        lc_json_object(j, NULL, LC_JSON_INLINE);
+        lc_json_u64(j, "port", pt->port);
+        lc_json_string(j, "name", pt->name);
+        lc_json_string(j, "driver", pt->driver);
         for (int i = 0; i < PC_MAX; i++)
-            fprintf(f, ", \"%s\": %llu", lc_port_counter_names[i], (unsigned long long)pt->v[i]);
-        fprintf(f, ",\n     \"queues\": [");
+            lc_json_u64(j, lc_port_counter_names[i], pt->v[i]);
+        lc_json_array(j, "queues", LC_JSON_LINES);
         for (int q = 0; q < pt->nq; q++) {
             const struct st_queue *qq = &pt->q[q];
-            fprintf(f, "%s\n       {\"queue\": %u, \"stream\": %d, \"lcore\": %u", q ? "," : "",
-                    qq->queue, qq->stream, qq->lcore);
+            lc_json_object(j, NULL, LC_JSON_INLINE);
+            lc_json_u64(j, "queue", qq->queue);
+            lc_json_i64(j, "stream", qq->stream);
+            lc_json_u64(j, "lcore", qq->lcore);
             for (int i = 0; i < QC_MAX; i++)
-                fprintf(f, ", \"%s\": %llu", lc_queue_counter_names[i],
-                        (unsigned long long)qq->v[i]);
-            fputc('}', f);
+                lc_json_u64(j, lc_queue_counter_names[i], qq->v[i]);
+            lc_json_end(j);
         }
-        fprintf(f, "]}");
+        lc_json_end(j);
+        lc_json_end(j);
     }
-    fprintf(f, "\n  ],\n  \"totals\": {");
+    lc_json_end(j);
+    lc_json_object(j, "totals", LC_JSON_INLINE);
     for (int i = 0; i < QC_MAX; i++)
-        fprintf(f, "%s\"%s\": %llu", i ? ", " : "", lc_queue_counter_names[i],
-                (unsigned long long)s->tq[i]);
+        lc_json_u64(j, lc_queue_counter_names[i], s->tq[i]);
     for (int i = 0; i < PC_MAX; i++)
-        fprintf(f, ", \"%s\": %llu", lc_port_counter_names[i], (unsigned long long)s->tp[i]);
-    fprintf(f, ", \"files\": %llu},\n  \"files\": [", (unsigned long long)s->files);
+        lc_json_u64(j, lc_port_counter_names[i], s->tp[i]);
+    lc_json_u64(j, "drops", st_drops(s));
+    lc_json_u64(j, "files", s->files);
+    lc_json_end(j);
+    lc_json_array(j, "files", LC_JSON_LINES);
     for (unsigned i = 0; i < nfiles; i++) {
         const struct file_record *fr = &files[i];
         char p[4400];
         snprintf(p, sizeof(p), "%s/%s", dir, fr->name);
-        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-        lc_json_str(f, fr->name);
-        fprintf(f, ", \"path\": ");
-        lc_json_str(f, p);
-        fprintf(f,
-                ", \"stream\": %d, \"records\": %llu, \"bytes\": %llu, \"first_ns\": %llu, "
-                "\"last_ns\": %llu, \"deleted\": %s, \"deleted_for_room\": %s, \"error\": %d}",
-                fr->stream, (unsigned long long)fr->records, (unsigned long long)fr->bytes,
-                (unsigned long long)fr->ts_first, (unsigned long long)fr->ts_last,
-                fr->deleted ? "true" : "false", fr->reclaimed ? "true" : "false", fr->error);
+        lc_json_object(j, NULL, LC_JSON_INLINE);
+        lc_json_string(j, "name", fr->name);
+        lc_json_string(j, "path", p);
+        lc_json_i64(j, "stream", fr->stream);
+        lc_json_u64(j, "records", fr->records);
+        lc_json_u64(j, "bytes", fr->bytes);
+        lc_json_u64(j, "first_ns", fr->ts_first);
+        lc_json_u64(j, "last_ns", fr->ts_last);
+        lc_json_bool(j, "deleted", fr->deleted);
+        lc_json_bool(j, "deleted_for_room", fr->reclaimed);
+        lc_json_i64(j, "error", fr->error);
+        lc_json_end(j);
     }
+    lc_json_end(j);
     int64_t un = st_unaccounted(s->tq);
-    fprintf(f, "\n  ],\n  \"identity\": {\"holds\": %s, \"received\": %llu, \"accounted\": %llu}\n}\n",
-            un == 0 ? "true" : "false", (unsigned long long)s->tq[QC_received],
-            (unsigned long long)(s->tq[QC_received] - (uint64_t)un));
+    lc_json_object(j, "identity", LC_JSON_INLINE);
+    lc_json_bool(j, "holds", un == 0);
+    lc_json_u64(j, "received", s->tq[QC_received]);
+    lc_json_u64(j, "accounted", s->tq[QC_received] - (uint64_t)un);
+    lc_json_end(j);
+    lc_json_end(j);
+}
+
+int st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
+                  const struct file_record *files, unsigned nfiles, const char *dir)
+{
+    struct lc_json j;
+    lc_json_init(&j, f);
+    st_json_put(&j, NULL, s, reason, exit_code, files, nfiles, dir);
+    return lc_json_finish(&j);
 }
 
 int st_json(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
             const struct file_record *files, unsigned nfiles, const char *dir)
 {
-    st_json_write(f, s, reason, exit_code, files, nfiles, dir);
-    int rc = 0;
-    if (fflush(f) != 0 || ferror(f))
-        rc = -EIO;
+    int rc = st_json_write(f, s, reason, exit_code, files, nfiles, dir);
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     return rc;

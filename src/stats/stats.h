@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/json.h"
 #include "stats/counters.h"
 
 #define ST_MAX_PORTS 16
@@ -57,8 +58,13 @@ struct file_record {
 /* Sum queues and ports into tq/tp. */
 void st_totals(struct st_snapshot *s);
 
-/* received - (filtered + written + every drop): 0 when the identity holds. */
+/* received - (filtered + counted_only + written + every queue drop): 0 when
+ * the identity holds. */
 int64_t st_unaccounted(const uint64_t *qv);
+
+/* Every DROP-class counter of the totals, queues' and ports' ("drops" in
+ * the totals of --stats-json). Needs st_totals first. */
+uint64_t st_drops(const struct st_snapshot *s);
 
 /* One live line (rates over the interval since prev). */
 void st_live_line(FILE *out, const struct st_snapshot *now, const struct st_snapshot *prev);
@@ -67,9 +73,15 @@ void st_live_line(FILE *out, const struct st_snapshot *now, const struct st_snap
 void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
                 const struct file_record *files, unsigned nfiles, const char *dir);
 
-/* The JSON document described in DESIGN.md, to f (no error check). */
-void st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
-                   const struct file_record *files, unsigned nfiles, const char *dir);
+/* The JSON document described in DESIGN.md as the value of key (NULL: the
+ * top-level value) in j (the run manifest embeds it under "stats"). */
+void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s,
+                 const char *reason, int exit_code, const struct file_record *files,
+                 unsigned nfiles, const char *dir);
+
+/* The document alone to f, flushed (f stays open). Returns 0 or -errno. */
+int st_json_write(FILE *f, const struct st_snapshot *s, const char *reason, int exit_code,
+                  const struct file_record *files, unsigned nfiles, const char *dir);
 
 /* Create the --stats-json file at path, as root before -Z: O_CREAT|O_EXCL|
  * O_NOFOLLOW, then exactly mode (whatever the umask) and, with uid >= 0,

@@ -203,199 +203,196 @@ static int read_dir(struct vf_state *s, const char *dir)
 
 /* ------------------------------------------------------------------ JSON */
 
-static void ju(FILE *f, const char *k, uint64_t v, int comma)
-{
-    fprintf(f, "%s\"%s\": %" PRIu64, comma ? ", " : "", k, v);
-}
-
-static void ji(FILE *f, const char *k, int64_t v, int comma)
-{
-    fprintf(f, "%s\"%s\": %" PRId64, comma ? ", " : "", k, v);
-}
-
-static void json_flow(FILE *f, const struct vf_flow *fl)
+static void json_flow(struct lc_json *j, const struct vf_flow *fl)
 {
     char ks[160], a[INET6_ADDRSTRLEN];
     int af = fl->key.family == 6 ? AF_INET6 : AF_INET;
-    vf_key_str(&fl->key, ks, sizeof(ks));
-    fprintf(f, "{\"flow\": ");
-    lc_json_str(f, ks);
-    fprintf(f, ", \"src\": ");
-    lc_json_str(f, inet_ntop(af, fl->key.src, a, sizeof(a)));
-    fprintf(f, ", \"dst\": ");
-    lc_json_str(f, inet_ntop(af, fl->key.dst, a, sizeof(a)));
-    fprintf(f, ", \"proto\": %u, \"sport\": %u, \"dport\": %u", fl->key.proto, fl->key.sport,
-            fl->key.dport);
-    ju(f, "records", fl->records, 1);
-    ju(f, "bytes", fl->bytes, 1);
-    ju(f, "stamped", fl->stamped, 1);
+    lc_json_object(j, NULL, LC_JSON_INLINE);
+    lc_json_string(j, "flow", vf_key_str(&fl->key, ks, sizeof(ks)));
+    lc_json_string(j, "src", inet_ntop(af, fl->key.src, a, sizeof(a)));
+    lc_json_string(j, "dst", inet_ntop(af, fl->key.dst, a, sizeof(a)));
+    lc_json_u64(j, "proto", fl->key.proto);
+    lc_json_u64(j, "sport", fl->key.sport);
+    lc_json_u64(j, "dport", fl->key.dport);
+    lc_json_u64(j, "records", fl->records);
+    lc_json_u64(j, "bytes", fl->bytes);
+    lc_json_u64(j, "stamped", fl->stamped);
     if (fl->min_seq != UINT64_MAX) {
-        ju(f, "first_seq", fl->min_seq, 1);
-        ju(f, "max_seq", fl->max_seq, 1);
+        lc_json_u64(j, "first_seq", fl->min_seq);
+        lc_json_u64(j, "max_seq", fl->max_seq);
     } else {
-        fprintf(f, ", \"first_seq\": null, \"max_seq\": null");
+        lc_json_null(j, "first_seq");
+        lc_json_null(j, "max_seq");
     }
     if (fl->sent != VF_UNKNOWN)
-        ju(f, "sent", fl->sent, 1);
+        lc_json_u64(j, "sent", fl->sent);
     else
-        fprintf(f, ", \"sent\": null");
-    ju(f, "missing", fl->missing, 1);
-    ju(f, "gaps", fl->gaps, 1);
-    ju(f, "tail", fl->tail, 1);
-    fprintf(f, ", \"missing_ranges\": [");
-    for (uint32_t r = 0; r < fl->nranges; r++)
-        fprintf(f, "%s[%" PRIu64 ", %" PRIu64 "]", r ? ", " : "", fl->ranges[r].first,
-                fl->ranges[r].last);
-    fprintf(f, "], \"ranges_complete\": %s", fl->nranges == fl->gaps ? "true" : "false");
-    ju(f, "duplicates", fl->duplicates, 1);
-    ju(f, "reordered", fl->reordered, 1);
-    ju(f, "ts_backwards", fl->ts_backwards, 1);
-    ju(f, "seq_untracked", fl->seq_wild, 1);
-    fprintf(f, "}");
-}
-
-static void json_notes(FILE *f, const char *k, char **list, unsigned n)
-{
-    fprintf(f, ",\n  \"%s\": [", k);
-    for (unsigned i = 0; i < n; i++) {
-        fprintf(f, "%s\n    ", i ? "," : "");
-        lc_json_str(f, list[i]);
+        lc_json_null(j, "sent");
+    lc_json_u64(j, "missing", fl->missing);
+    lc_json_u64(j, "gaps", fl->gaps);
+    lc_json_u64(j, "tail", fl->tail);
+    lc_json_array(j, "missing_ranges", LC_JSON_INLINE);
+    for (uint32_t r = 0; r < fl->nranges; r++) {
+        lc_json_array(j, NULL, LC_JSON_INLINE);
+        lc_json_u64(j, NULL, fl->ranges[r].first);
+        lc_json_u64(j, NULL, fl->ranges[r].last);
+        lc_json_end(j);
     }
-    fprintf(f, "%s]", n ? "\n  " : "");
+    lc_json_end(j);
+    lc_json_bool(j, "ranges_complete", fl->nranges == fl->gaps);
+    lc_json_u64(j, "duplicates", fl->duplicates);
+    lc_json_u64(j, "reordered", fl->reordered);
+    lc_json_u64(j, "ts_backwards", fl->ts_backwards);
+    lc_json_u64(j, "seq_untracked", fl->seq_wild);
+    lc_json_end(j);
 }
 
-static void write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
-                       const struct va_gen *g, const struct va_cap *c, const struct va_result *r,
-                       const struct notes *nt, int rc)
+static void json_notes(struct lc_json *j, const char *k, char **list, unsigned n)
+{
+    lc_json_array(j, k, LC_JSON_LINES);
+    for (unsigned i = 0; i < n; i++)
+        lc_json_string(j, NULL, list[i]);
+    lc_json_end(j);
+}
+
+/* The report as JSON to f. Returns 0 or -errno (lc_json_finish). */
+static int write_json(FILE *f, const struct vf_state *s, const struct vopts *o,
+                      const struct va_gen *g, const struct va_cap *c, const struct va_result *r,
+                      const struct notes *nt, int rc)
 {
     const struct vf_totals *t = &s->t;
     const struct vf_latency *l = &s->lat;
-    fprintf(f, "{\n  \"files\": [");
+    struct lc_json jw, *j = &jw;
+    lc_json_init(j, f);
+    lc_json_object(j, NULL, LC_JSON_LINES);
+    lc_json_array(j, "files", LC_JSON_LINES);
     for (uint32_t i = 0; i < s->nfiles; i++) {
         const struct vf_file *vf = &s->files[i];
-        fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
-        lc_json_str(f, vf->path);
-        fprintf(f, ", \"format\": \"%s\"", vf->pcapng ? "pcapng" : "pcap");
-        ju(f, "records", vf->records, 1);
-        ju(f, "bytes", vf->bytes, 1);
-        ju(f, "first_ns", vf->first_ns, 1);
-        ju(f, "last_ns", vf->last_ns, 1);
-        fprintf(f, ", \"error\": ");
+        lc_json_object(j, NULL, LC_JSON_INLINE);
+        lc_json_string(j, "path", vf->path);
+        lc_json_string(j, "format", vf->pcapng ? "pcapng" : "pcap");
+        lc_json_u64(j, "records", vf->records);
+        lc_json_u64(j, "bytes", vf->bytes);
+        lc_json_u64(j, "first_ns", vf->first_ns);
+        lc_json_u64(j, "last_ns", vf->last_ns);
         if (vf->error) {
-            fprintf(f, "{\"kind\": \"%s\", \"message\": ", vf->error == VF_ERR_OPEN ? "open" : "read");
-            lc_json_str(f, vf->msg ? vf->msg : "");
-            fprintf(f, "}}");
+            lc_json_object(j, "error", LC_JSON_INLINE);
+            lc_json_string(j, "kind", vf->error == VF_ERR_OPEN ? "open" : "read");
+            lc_json_string(j, "message", vf->msg ? vf->msg : "");
+            lc_json_end(j);
         } else {
-            fprintf(f, "null}");
+            lc_json_null(j, "error");
         }
+        lc_json_end(j);
     }
-    fprintf(f, "%s],\n  ", s->nfiles ? "\n  " : "");
-    ju(f, "records", t->records, 0);
-    ju(f, "bytes", t->bytes, 1);
-    ju(f, "wire_bytes", t->wire_bytes, 1);
-    ju(f, "stamped", t->stamped, 1);
-    ju(f, "unstamped", t->unstamped, 1);
-    ju(f, "truncated", t->truncated, 1);
-    ju(f, "non_ip", t->non_ip, 1);
-    ju(f, "bad_ip", t->bad_ip, 1);
-    ju(f, "non_ethernet", t->non_ethernet, 1);
-    ju(f, "ts_backwards_in_order", t->ts_backwards_order, 1);
-    ju(f, "flows", s->nflows, 1);
-    fprintf(f, ",\n  \"seq\": {\"counted_from\": \"%s\"", o->from_first ? "first" : "zero");
-    ju(f, "missing", t->missing, 1);
-    ju(f, "gaps", t->gaps, 1);
+    lc_json_end(j);
+    lc_json_u64(j, "records", t->records);
+    lc_json_u64(j, "bytes", t->bytes);
+    lc_json_u64(j, "wire_bytes", t->wire_bytes);
+    lc_json_u64(j, "stamped", t->stamped);
+    lc_json_u64(j, "unstamped", t->unstamped);
+    lc_json_u64(j, "truncated", t->truncated);
+    lc_json_u64(j, "non_ip", t->non_ip);
+    lc_json_u64(j, "bad_ip", t->bad_ip);
+    lc_json_u64(j, "non_ethernet", t->non_ethernet);
+    lc_json_u64(j, "ts_backwards_in_order", t->ts_backwards_order);
+    lc_json_u64(j, "flows", s->nflows);
+    lc_json_object(j, "seq", LC_JSON_INLINE);
+    lc_json_string(j, "counted_from", o->from_first ? "first" : "zero");
+    lc_json_u64(j, "missing", t->missing);
+    lc_json_u64(j, "gaps", t->gaps);
     if (t->tail_known)
-        ju(f, "tail", t->tail, 1);
+        lc_json_u64(j, "tail", t->tail);
     else
-        fprintf(f, ", \"tail\": null");
-    ju(f, "duplicates", t->duplicates, 1);
-    ju(f, "reordered", t->reordered, 1);
-    ju(f, "ts_backwards", t->ts_backwards, 1);
-    ju(f, "seq_untracked", t->seq_wild, 1);
-    fprintf(f, "},\n  \"latency_ns\": {");
-    ju(f, "count", l->count, 0);
-    ju(f, "negative", l->negative, 1);
+        lc_json_null(j, "tail");
+    lc_json_u64(j, "duplicates", t->duplicates);
+    lc_json_u64(j, "reordered", t->reordered);
+    lc_json_u64(j, "ts_backwards", t->ts_backwards);
+    lc_json_u64(j, "seq_untracked", t->seq_wild);
+    lc_json_end(j);
+    lc_json_object(j, "latency_ns", LC_JSON_INLINE);
+    lc_json_u64(j, "count", l->count);
+    lc_json_u64(j, "negative", l->negative);
+    static const char *const qname[] = { "p50", "p90", "p99", "p999" };
+    static const double qv[] = { 0.5, 0.9, 0.99, 0.999 };
     if (l->count) {
-        ji(f, "min", l->min, 1);
-        ji(f, "p50", vf_latency_quantile(l, 0.5), 1);
-        ji(f, "p90", vf_latency_quantile(l, 0.9), 1);
-        ji(f, "p99", vf_latency_quantile(l, 0.99), 1);
-        ji(f, "p999", vf_latency_quantile(l, 0.999), 1);
-        ji(f, "max", l->max, 1);
+        lc_json_i64(j, "min", l->min);
+        for (unsigned i = 0; i < 4; i++)
+            lc_json_i64(j, qname[i], vf_latency_quantile(l, qv[i]));
+        lc_json_i64(j, "max", l->max);
     } else {
-        fprintf(f, ", \"min\": null, \"p50\": null, \"p90\": null, \"p99\": null, "
-                   "\"p999\": null, \"max\": null");
+        lc_json_null(j, "min");
+        for (unsigned i = 0; i < 4; i++)
+            lc_json_null(j, qname[i]);
+        lc_json_null(j, "max");
     }
-    fprintf(f, "},\n  \"flow_list\": [");
+    lc_json_end(j);
     uint32_t nf = s->nflows < o->max_flows ? s->nflows : (uint32_t)o->max_flows;
-    for (uint32_t i = 0; i < nf; i++) {
-        fprintf(f, "%s\n    ", i ? "," : "");
-        json_flow(f, &s->flows[i]);
-    }
-    fprintf(f, "%s],\n  \"flow_list_complete\": %s", nf ? "\n  " : "",
-            nf == s->nflows ? "true" : "false");
-    fprintf(f, ",\n  \"accounting\": ");
+    lc_json_array(j, "flow_list", LC_JSON_LINES);
+    for (uint32_t i = 0; i < nf; i++)
+        json_flow(j, &s->flows[i]);
+    lc_json_end(j);
+    lc_json_bool(j, "flow_list_complete", nf == s->nflows);
     if (!g->have && !c->have) {
-        fprintf(f, "null");
+        lc_json_null(j, "accounting");
     } else {
-        fprintf(f, "{");
+        lc_json_object(j, "accounting", LC_JSON_LINES);
         if (r->have_offered) {
-            ji(f, "offered", r->offered, 0);
-            ji(f, "captured", r->captured, 1);
-            ji(f, "missing", r->missing, 1);
+            lc_json_i64(j, "offered", r->offered);
+            lc_json_i64(j, "captured", r->captured);
+            lc_json_i64(j, "missing", r->missing);
         } else {
-            fprintf(f, "\"offered\": null");
-            ji(f, "captured", r->captured, 1);
-            fprintf(f, ", \"missing\": null");
+            lc_json_null(j, "offered");
+            lc_json_i64(j, "captured", r->captured);
+            lc_json_null(j, "missing");
         }
-        fprintf(f, ",\n    \"stages\": {");
-        if (r->have_offered) {
-            ji(f, "refused_by_link", r->refused, 0);
-            fprintf(f, ", ");
-        }
-        if (r->have_offered && c->have) {
-            ji(f, "not_received", r->not_received, 0);
-            ji(f, "not_received_explained", r->not_received_explained, 1);
-            fprintf(f, ", ");
-        }
-        ji(f, "nic_missed", r->nic_missed, 0);
-        ji(f, "nic_errors", r->nic_errors, 1);
-        ji(f, "mbuf_failures", r->mbuf_failures, 1);
-        ji(f, "kernel_drops", r->kernel_drops, 1);
-        ji(f, "not_taken", r->not_taken, 1);
-        ji(f, "after_limit", r->after_limit, 1);
-        ji(f, "filtered", r->filtered, 1);
-        ji(f, "counted_only", r->counted_only, 1);
-        ji(f, "dropped_no_block", r->dropped_no_block, 1);
-        ji(f, "lost_disk", r->lost_disk, 1);
-        ji(f, "unwritten_abort", r->unwritten_abort, 1);
-        fprintf(f, "},\n    ");
-        ji(f, "counted", r->counted, 0);
+        lc_json_object(j, "stages", LC_JSON_INLINE);
         if (r->have_offered)
-            ji(f, "unexplained", r->unexplained, 1);
-        else
-            fprintf(f, ", \"unexplained\": null");
-        if (c->have) {
-            fprintf(f, ",\n    \"capture\": {\"stop_reason\": ");
-            lc_json_str(f, c->stop_reason);
-            ju(f, "received", c->received, 1);
-            ju(f, "written", c->written, 1);
-            ju(f, "nic_packets", c->nic_packets, 1);
-            ju(f, "files_listed", c->files_listed, 1);
-            ju(f, "files_deleted", c->files_deleted, 1);
-            ju(f, "kept_records", c->kept_records, 1);
-            ji(f, "identity_residual", r->identity_residual, 1);
-            ji(f, "kept_minus_read", r->written_vs_files, 1);
-            fprintf(f, "}");
-        } else {
-            fprintf(f, ",\n    \"capture\": null");
+            lc_json_i64(j, "refused_by_link", r->refused);
+        if (r->have_offered && c->have) {
+            lc_json_i64(j, "not_received", r->not_received);
+            lc_json_i64(j, "not_received_explained", r->not_received_explained);
         }
-        fprintf(f, "\n  }");
+        lc_json_i64(j, "nic_missed", r->nic_missed);
+        lc_json_i64(j, "nic_errors", r->nic_errors);
+        lc_json_i64(j, "mbuf_failures", r->mbuf_failures);
+        lc_json_i64(j, "kernel_drops", r->kernel_drops);
+        lc_json_i64(j, "not_taken", r->not_taken);
+        lc_json_i64(j, "after_limit", r->after_limit);
+        lc_json_i64(j, "filtered", r->filtered);
+        lc_json_i64(j, "counted_only", r->counted_only);
+        lc_json_i64(j, "dropped_no_block", r->dropped_no_block);
+        lc_json_i64(j, "lost_disk", r->lost_disk);
+        lc_json_i64(j, "unwritten_abort", r->unwritten_abort);
+        lc_json_end(j);
+        lc_json_i64(j, "counted", r->counted);
+        if (r->have_offered)
+            lc_json_i64(j, "unexplained", r->unexplained);
+        else
+            lc_json_null(j, "unexplained");
+        if (c->have) {
+            lc_json_object(j, "capture", LC_JSON_INLINE);
+            lc_json_string(j, "stop_reason", c->stop_reason);
+            lc_json_u64(j, "received", c->received);
+            lc_json_u64(j, "written", c->written);
+            lc_json_u64(j, "nic_packets", c->nic_packets);
+            lc_json_u64(j, "files_listed", c->files_listed);
+            lc_json_u64(j, "files_deleted", c->files_deleted);
+            lc_json_u64(j, "kept_records", c->kept_records);
+            lc_json_i64(j, "identity_residual", r->identity_residual);
+            lc_json_i64(j, "kept_minus_read", r->written_vs_files);
+            lc_json_end(j);
+        } else {
+            lc_json_null(j, "capture");
+        }
+        lc_json_end(j);
     }
-    json_notes(f, "problems", (char **)nt->problem, nt->nproblem);
-    json_notes(f, "warnings", (char **)nt->warning, nt->nwarning);
-    fprintf(f, ",\n  \"consistent\": %s,\n  \"exit_code\": %d\n}\n",
-            nt->nproblem + nt->problems_dropped ? "false" : "true", rc);
+    json_notes(j, "problems", (char **)nt->problem, nt->nproblem);
+    json_notes(j, "warnings", (char **)nt->warning, nt->nwarning);
+    lc_json_bool(j, "consistent", nt->nproblem + nt->problems_dropped == 0);
+    lc_json_i64(j, "exit_code", rc);
+    lc_json_end(j);
+    return lc_json_finish(j);
 }
 
 /* ------------------------------------------------------------------ human */
@@ -662,9 +659,11 @@ int verify_main(int argc, char **argv)
             lc_err("%s: %s", s.files[i].path, s.files[i].msg ? s.files[i].msg : "unreadable");
     if (o.json_path) {
         FILE *out = jf ? jf : stdout;
-        write_json(out, &s, &o, &g, &c, &r, &nt, rc);
-        if (jf && fclose(jf) != 0) {
-            lc_err("--json '%s': write failed: %s", o.json_path, strerror(errno));
+        int wrc = write_json(out, &s, &o, &g, &c, &r, &nt, rc);
+        if (jf && fclose(jf) != 0 && wrc == 0)
+            wrc = -errno;
+        if (jf && wrc < 0) {
+            lc_err("--json '%s': write failed: %s", o.json_path, strerror(-wrc));
             rc = EXIT_CANTCREAT;
         }
     }

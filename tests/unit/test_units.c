@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <string.h>
 
 #include "check.h"
+#include "common/exitcodes.h"
 #include "common/sys.h"
 #include "common/units.h"
 #include "format/pcap.h"
@@ -78,6 +80,65 @@ int main(void)
     CHECK(lc_parse_cpu_list("1,", ids, 8) == -EINVAL);
     CHECK(lc_parse_cpu_list("0-9", ids, 8) == -ERANGE);
     CHECK(lc_parse_cpu_list("", ids, 8) == -EINVAL);
+
+    /* rates (linecap-gen --rate, --pps) */
+    double d;
+    CHECK(lc_parse_si("10g", 1e12, &d) == 0 && d == 10e9);
+    CHECK(lc_parse_si("2.5g", 1e12, &d) == 0 && d == 2.5e9);
+    CHECK(lc_parse_si("2.5G", 1e12, &d) == 0 && d == 2.5e9);
+    CHECK(lc_parse_si("100m", 1e12, &d) == 0 && d == 100e6);
+    CHECK(lc_parse_si("14.88m", 1e10, &d) == 0 && d > 14.88e6 - 1e-3 && d < 14.88e6 + 1e-3);
+    CHECK(lc_parse_si("500k", 1e10, &d) == 0 && d == 500e3);
+    CHECK(lc_parse_si("500K", 1e10, &d) == 0 && d == 500e3);
+    CHECK(lc_parse_si("1000000", 1e10, &d) == 0 && d == 1e6);
+    CHECK(lc_parse_si(".5k", 1e10, &d) == 0 && d == 500);
+    CHECK(lc_parse_si("1000g", 1e12, &d) == 0 && d == 1e12);
+    CHECK(lc_parse_si("0", 1e12, &d) == -ERANGE);
+    CHECK(lc_parse_si("0g", 1e12, &d) == -ERANGE);
+    CHECK(lc_parse_si("2000g", 1e12, &d) == -ERANGE);
+    CHECK(lc_parse_si("", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si(NULL, 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si("g", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si(".", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si("10x", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si("10gb", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si("-1g", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si(" 1g", 1e12, &d) == -EINVAL);
+    CHECK(lc_parse_si("1.5.2", 1e12, &d) == -EINVAL);
+
+    /* MAC and IPv4 addresses (linecap-gen --src-mac, --dst-ip ...) */
+    uint8_t mac[6];
+    uint32_t ip;
+    CHECK(lc_parse_mac("02:00:00:00:00:0a", mac) == 0 && mac[0] == 2 && mac[5] == 10);
+    CHECK(lc_parse_mac("AA:bb:Cc:dD:ee:FF", mac) == 0 && mac[0] == 0xaa && mac[3] == 0xdd &&
+          mac[5] == 0xff);
+    CHECK(lc_parse_mac("02:00:00:00:00:0a:", mac) == -EINVAL);
+    CHECK(lc_parse_mac("02:00:00:00:00", mac) == -EINVAL);
+    CHECK(lc_parse_mac("02:00:00:00:00:0", mac) == -EINVAL);
+    CHECK(lc_parse_mac("2:0:0:0:0:1", mac) == -EINVAL);
+    CHECK(lc_parse_mac("02-00-00-00-00-01", mac) == -EINVAL);
+    CHECK(lc_parse_mac("02:00:00:00:00:0g", mac) == -EINVAL);
+    CHECK(lc_parse_mac("-2:00:00:00:00:01", mac) == -EINVAL);
+    CHECK(lc_parse_mac(" 2:00:00:00:00:01", mac) == -EINVAL);
+    CHECK(lc_parse_mac("", mac) == -EINVAL);
+    CHECK(lc_parse_ipv4("192.168.0.1", &ip) == 0 && ip == 0xc0a80001);
+    CHECK(lc_parse_ipv4("0.0.0.0", &ip) == 0 && ip == 0);
+    CHECK(lc_parse_ipv4("255.255.255.255", &ip) == 0 && ip == 0xffffffff);
+    CHECK(lc_parse_ipv4("010.0.0.1", &ip) == 0 && ip == 0x0a000001);
+    CHECK(lc_parse_ipv4("1.2.3", &ip) == -EINVAL);
+    CHECK(lc_parse_ipv4("1.2.3.4.5", &ip) == -EINVAL);
+    CHECK(lc_parse_ipv4("1.2.3.256", &ip) == -EINVAL);
+    CHECK(lc_parse_ipv4("1.2.3.0001", &ip) == -EINVAL);
+    CHECK(lc_parse_ipv4("1..3.4", &ip) == -EINVAL);
+    CHECK(lc_parse_ipv4("1.2.3.4 ", &ip) == -EINVAL);
+    CHECK(lc_parse_ipv4("", &ip) == -EINVAL);
+
+    /* the usage line: formatted, truncated to errlen, EXIT_USAGE */
+    {
+        char e[16];
+        CHECK(lc_bad(e, sizeof(e), "-q '%s': bad", "x") == EXIT_USAGE && strcmp(e, "-q 'x': bad") == 0);
+        CHECK(lc_bad(e, 8, "%s", "0123456789") == EXIT_USAGE && strcmp(e, "0123456") == 0);
+    }
 
     /* ARPHRD type -> pcap link type (what AF_PACKET hands over) */
     CHECK(lc_arphrd_linktype(1) == LINKTYPE_ETHERNET);          /* ETHER */
