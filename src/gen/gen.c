@@ -683,7 +683,7 @@ int main(int argc, char **argv)
     g->run.retry = !c->no_retry;
     g->run.has_budget = c->count > 0;
     g->run.budget = (int64_t)c->count;
-    g->run.max_lag_ticks = g->clock.hz / 4;     /* 250 ms: see DESIGN.md, pacing */
+    g->run.max_lag_ticks = g->clock.hz / 4;     /* 250 ms: see docs/GENERATOR.md, pacing */
     if (lc_signals)
         g->run.stop = 1;            /* stopped while waiting for the link: send nothing */
     uint64_t t0 = lc_rdtsc() + g->clock.hz / 1000;

@@ -73,7 +73,7 @@ void st_live_line(FILE *out, const struct st_snapshot *now, const struct st_snap
 void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
                 const struct file_record *files, unsigned nfiles, const char *dir);
 
-/* The JSON document described in DESIGN.md as the value of key (NULL: the
+/* The --stats-json document (keys: counters.h; docs/METRICS.md) as the value of key (NULL: the
  * top-level value) in j (the run manifest embeds it under "stats"). */
 void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s,
                  const char *reason, int exit_code, const struct file_record *files,
