@@ -96,7 +96,10 @@ tr, rep, base, rc, eng = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.arg
 g = json.load(open(base + ".gen.json"))
 c = lcparse.jload(base + ".json")
 t = c["totals"] if c else {}
-drops = lcparse.drops(c) if c else None
+try:
+    drops = lcparse.drops(c) if c else None
+except lcparse.NoDrops:    # a build from before totals.drops (linecap@LCE_BIN=...)
+    drops = None
 print(json.dumps({"engine": eng, "traffic": tr, "rep": rep, "rc": rc,
     "gen_sent": g["sent"], "gen_mpps": g["mpps"], "gen_wire_gbps": g["wire_gbps"],
     "rate_error_pct": g["rate_error_pct"],
