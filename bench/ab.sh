@@ -28,18 +28,19 @@ LOGS=$DIR/logs.$(date +%Y%m%d-%H%M%S)
 mkdir -p "$LOGS"
 RES=$LOGS/results.jsonl
 : >"$RES"
-trap 'rm -f "$DIR"/x.pcap "$DIR"/x.pcap.manifest.json "$DIR"/.x.pcap.partial; exit 130' INT TERM
+rm_capture() { rm -f "$DIR"/x.pcap "$DIR"/x.pcap.manifest.json "$DIR"/.x.pcap.partial; }
+on_exit rm_capture
 
 # run_lc TAG BIN KIND SIZE REP
 run_lc() {
     local tag=$1 bin=$2 kind=$3 size=$4 rep=$5 base=$LOGS/$1-$3-$4-$5 mode
     if [ "$kind" = capture ]; then mode=(-w "$DIR/x.pcap"); else mode=(--count-only); fi
-    rm -f "$DIR"/x.pcap "$DIR"/x.pcap.manifest.json "$DIR"/.x.pcap.partial
+    rm_capture
     "$bin" -i "net_null0,size=$size" "${mode[@]}" -a "duration:$DUR" --cores 1 \
         --stats-interval 1 --stats-json "$base.json" 2>"$base.err" >/dev/null
     local fsize=0
     [ -f "$DIR/x.pcap" ] && fsize=$(stat -c %s "$DIR/x.pcap")
-    rm -f "$DIR"/x.pcap "$DIR"/x.pcap.manifest.json "$DIR"/.x.pcap.partial
+    rm_capture
     if [ "$kind" = capture ]; then
         $PY "$HERE/lcb.py" capture "$size" "$rep" "$DUR" "$base.json" "$base.err" "$fsize" NA
     else
@@ -53,12 +54,13 @@ run_testpmd() {   # SIZE REP
     dpdk-testpmd -l 0,1 --main-lcore 0 --no-pci --vdev "net_null0,size=$size" --in-memory \
         -- --forward-mode=rxonly --nb-cores=1 --stats-period 1 -a </dev/null >"$base.log" 2>&1 &
     local pid=$! i
+    track "$pid"
     for i in $(seq 1 $(((DUR + 40) * 2))); do
         [ "$(grep -c 'Rx-pps' "$base.log" 2>/dev/null)" -ge $((DUR + 2)) ] && break
         sleep 0.5
     done
-    kill -INT "$pid"
-    wait "$pid"
+    stop_pid "$pid" 30
+    stop_all
     $PY "$HERE/lcb.py" testpmd "$size" "$rep" "$base.log" |
         $PY -c 'import json,sys; d=json.loads(sys.stdin.read()); d["build"]="testpmd"; print(json.dumps(d))' >>"$RES"
 }

@@ -28,7 +28,6 @@ REPS=${LCE_REPS:-1}
 DIR=${LCE_DIR:-/var/tmp/lce}
 OUT=${LCE_OUT:-$HERE/RESULTS.md}
 LOGS=$DIR/logs.$(date +%Y%m%d-%H%M%S)
-SOCK=/run/lce-vhost.$$.sock
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"
@@ -36,18 +35,18 @@ command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd is not installed"
 mkdir -p "$DIR" "$LOGS" || die "cannot create $DIR"
 RES=$LOGS/results.jsonl
 : >"$RES"
-PIDS=()
+# the link: scripts/links.sh vhost (linecap virtio-user server=1, the
+# generator net_vhost client=1), its state private to this run
+export LC_LINKS_DIR=$DIR/links.$$
+LK=e$(($$ % 100000))
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
-    sleep 1
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    rm -f "$SOCK" "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
+    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
+    "$LINKS" down "$LK" >/dev/null 2>&1 && rm -rf "$LC_LINKS_DIR"
 }
-trap 'cleanup; exit 130' INT TERM
-
-GEN_LINK="net_vhost0,iface=$SOCK,queues=1,client=1"
-CAP_LINK="net_virtio_user0,path=$SOCK,queues=1,server=1${LCE_QSIZE:+,queue_size=$LCE_QSIZE}"
+on_exit cleanup
+eval "$("$LINKS" up vhost "$LK" ${LCE_QSIZE:+--queue-size "$LCE_QSIZE"})" || die "links.sh up vhost $LK failed"
+GEN_LINK=$LINK_GEN
+CAP_LINK=$LINK_CAPTURE
 
 traffic_args() {   # 64 | caida
     case $1 in
@@ -74,7 +73,7 @@ run_linecap() {   # TRAFFIC REP ENGINE
     local bin=$LC
     case $eng in *@LCE_BIN=*) bin=${eng#*@LCE_BIN=}; envs=() ;; esac
     case $eng in linecap-count*) mode=(--count-only) ;; esac
-    local pin=(taskset -c 1)
+    local pin=("${ON_CAP[@]}")
     case $eng in linecap-split*) pin=() ;; esac
     rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     # a 4-file ring of 2 GB files bounds the disk used by a 60 s run
@@ -82,25 +81,25 @@ run_linecap() {   # TRAFFIC REP ENGINE
         --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ --single-file-segments \
         >"$base.out" 2>"$base.err" &
     local lpid=$!
-    PIDS=("$lpid")
+    track "$lpid"
     gen_run "$tr" "$base"
     sleep 2     # let the last frames reach the file
-    kill -INT "$lpid"
-    wait "$lpid"
+    stop_pid "$lpid" 60
     local rc=$?
-    PIDS=()
+    stop_all
     rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
-    $PY - "$tr" "$rep" "$base" "$rc" "$eng" >>"$RES" <<'PY'
+    $PY - "$tr" "$rep" "$base" "$rc" "$eng" "$HERE" >>"$RES" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv[6])
+import lcparse
 tr, rep, base, rc, eng = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
 g = json.load(open(base + ".gen.json"))
+c = lcparse.jload(base + ".json")
+t = c["totals"] if c else {}
 try:
-    c = json.load(open(base + ".json"))
-    t = c["totals"]
-except Exception as e:
-    c, t = None, {}
-drops = sum(t.get(k, 0) for k in ("dropped_no_block", "lost_disk", "unwritten_abort",
-                                 "nic_missed", "nic_errors", "mbuf_failures"))
+    drops = lcparse.drops(c) if c else None
+except lcparse.NoDrops:    # a build from before totals.drops (linecap@LCE_BIN=...)
+    drops = None
 print(json.dumps({"engine": eng, "traffic": tr, "rep": rep, "rc": rc,
     "gen_sent": g["sent"], "gen_mpps": g["mpps"], "gen_wire_gbps": g["wire_gbps"],
     "rate_error_pct": g["rate_error_pct"],
@@ -120,21 +119,21 @@ run_testpmd() {   # TRAFFIC REP
         --vdev "$CAP_LINK" -- --forward-mode=rxonly --nb-cores=1 --stats-period 1 -a \
         </dev/null >"$base.log" 2>&1 &
     local tpid=$!
-    PIDS=("$tpid")
+    track "$tpid"
     gen_run "$tr" "$base"
     sleep 2
-    kill -INT "$tpid"
-    wait "$tpid"
-    PIDS=()
-    $PY - "$tr" "$rep" "$base" >>"$RES" <<'PY'
-import json, re, sys
+    stop_pid "$tpid" 30
+    stop_all
+    $PY - "$tr" "$rep" "$base" "$HERE" >>"$RES" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[4])
+import lcparse
 tr, rep, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 g = json.load(open(base + ".gen.json"))
-log = open(base + ".log", errors="replace").read()
 # the forward-stream totals (software counters: they survive the peer's
 # disconnect, unlike the vhost/virtio port counters)
-m = re.findall(r"Accumulated forward statistics for all ports.*?RX-packets:\s*(\d+)\s+RX-dropped:\s*(\d+)", log, re.S)
-rx, dropped = (int(m[-1][0]), int(m[-1][1])) if m else (None, None)
+tp = lcparse.testpmd(lcparse.read(base + ".log"))
+rx, dropped = tp["received"], tp["missed"] if tp["received"] is not None else None
 print(json.dumps({"engine": "testpmd-rxonly", "traffic": tr, "rep": rep,
     "gen_sent": g["sent"], "gen_mpps": g["mpps"], "gen_wire_gbps": g["wire_gbps"],
     "rate_error_pct": g["rate_error_pct"], "received": rx, "drops": dropped,
@@ -199,4 +198,3 @@ if [ "$OUT" != "-" ]; then
     { echo; echo "$report"; } >>"$OUT"
     log "appended to $OUT; logs in $LOGS"
 fi
-rm -f "$SOCK"

@@ -71,21 +71,13 @@ done
 # other DPDK/fio processes are waited for up to LCB_MAXWAIT s, then the run
 # goes ahead and is counted as contended (the report says how many were).
 CONTENDED=0
-others() { pgrep -x linecap; pgrep -x dpdk-testpmd; pgrep -x fio; pgrep -x linecap-gen; }
-wait_quiet() {
-    local n=0
+quiet() {
     while [ -e /tmp/lc-quiet ]; do sleep 5; done
-    while [ -n "$(others)" ]; do
-        [ $((n % 15)) = 0 ] && log "waiting for $(others | xargs)"
-        sleep 2; n=$((n + 2))
-        if [ $n -ge "$MAXWAIT" ]; then
-            CONTENDED=$((CONTENDED + 1))
-            echo x >>"$LOGS/contended"
-            log "measuring beside other DPDK processes (contended run $CONTENDED)"
-            return
-        fi
-        while [ -e /tmp/lc-quiet ]; do sleep 5; done
-    done
+    if ! wait_quiet "$MAXWAIT"; then
+        CONTENDED=$((CONTENDED + 1))
+        echo x >>"$LOGS/contended"
+        log "measuring beside other DPDK processes (contended run $CONTENDED)"
+    fi
 }
 
 RES=$LOGS/results.txt
@@ -100,7 +92,7 @@ run() {
         pcap) port="net_pcap0,rx_pcap=$FR,infinite_rx=1" ;;
     esac
     if [ "$mode" = count ]; then out=(--count-only); else out=(-w "$DIR/fb.pcap" --no-sync); fi
-    wait_quiet
+    quiet
     rm -f "$DIR/fb.pcap" "$DIR/.fb.pcap.partial"
     "$LC" -i "$port" "${out[@]}" -a "duration:$DUR" --cores 1 --stats-interval 0 \
         --stats-json "$j" "$@" >/dev/null 2>"$LOGS/$src-$mode-$name-$rep.err" ||
@@ -137,7 +129,7 @@ printf '%s\n%s\n' "$SIMPLE" "$COMPLEX" >"$LOGS/exprs.txt"
 : >"$LOGS/micro.txt"
 if [ -x "$BPFDIFF" ]; then
     for rep in $(seq 1 "$REPS"); do
-        wait_quiet
+        quiet
         "$BPFDIFF" "$FR" "$LOGS/exprs.txt" --bench 1 2>/dev/null | grep '^bench' >>"$LOGS/micro.txt"
     done
 fi

@@ -18,8 +18,6 @@ DUR=${LCG_DUR:-5}
 ACC_DUR=${LCG_ACC_DUR:-10}
 OUT=${LCG_OUT:-$HERE/RESULTS.md}
 LOGS=${LCG_LOGS:-/var/tmp/lcgbench/logs.$(date +%Y%m%d-%H%M%S)}
-SOCK_MEMIF=/run/lcgbench-memif.$$.sock
-SOCK_VHOST=/run/lcgbench-vhost.$$.sock
 RX_PID=
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
@@ -29,49 +27,49 @@ mkdir -p "$LOGS" || die "cannot create $LOGS"
 RES=$LOGS/results.tsv
 : > "$RES"
 
-cleanup() {
-    [ -n "${TX_PID:-}" ] && kill -INT "$TX_PID" 2>/dev/null && wait "$TX_PID" 2>/dev/null
-    [ -n "$RX_PID" ] && kill -INT "$RX_PID" 2>/dev/null && wait "$RX_PID" 2>/dev/null
-    rm -f "$SOCK_MEMIF" "$SOCK_VHOST"
-}
-trap 'cleanup; exit 130' INT TERM
+# the links (scripts/links.sh, state private to this run): memif with the
+# sender as server; virtio with the receiver as the vhost-user back end
+export LC_LINKS_DIR=$LOGS/links
+links_down() { "$LINKS" down-all >/dev/null 2>&1; }
+on_exit links_down
+eval "$("$LINKS" up memif "gm$(($$ % 100000))")" || die "links.sh up memif failed"
+MEMIF_RX=$LINK_CAPTURE MEMIF_TX=$LINK_GEN
+eval "$("$LINKS" up vhost "gv$(($$ % 100000))" --capture-owns)" || die "links.sh up vhost failed"
+VHOST_RX=$LINK_CAPTURE VHOST_TX=$LINK_GEN SOCK_VHOST=${LINK_CAPTURE#*iface=}
+SOCK_VHOST=${SOCK_VHOST%%,*}
 
 # Receiver: testpmd rxonly on CPU 1 (main and forwarding lcore both there;
 # the main thread only wakes for the stats line).
 start_rx() {   # link logfile
     local vdev
     case $1 in
-    memif) vdev="net_memif0,role=client,socket=$SOCK_MEMIF" ;;
-    virtio) vdev="net_vhost0,iface=$SOCK_VHOST,queues=1" ;;
+    memif) vdev=$MEMIF_RX ;;
+    virtio) vdev=$VHOST_RX ;;
     esac
     rm -f "$SOCK_VHOST"
     dpdk-testpmd --lcores 0@1,1@1 --main-lcore 0 --in-memory --file-prefix lcgbrx$$ --no-pci \
         --vdev "$vdev" --log-level=pmd.*:error -- --forward-mode=rxonly --nb-cores=1 \
         --txd=1024 --rxd=1024 -a --stats-period 1 </dev/null >"$2" 2>&1 &
     RX_PID=$!
+    track "$RX_PID"
     sleep 2
 }
 
 stop_rx() {
-    kill -INT "$RX_PID" 2>/dev/null
-    wait "$RX_PID" 2>/dev/null
+    stop_pid "$RX_PID" 30
     RX_PID=
 }
 
 # Median of the per-second "<Rx|Tx>-pps:" values of a testpmd log, without
 # the first two and the last one (ramp-up and stop).
 pps_median() {   # log Rx|Tx
-    grep -o "$2-pps: *[0-9]*" "$1" | awk '{print $2}' | awk '$1 > 0' |
-        awk '{v[NR]=$1} END {if (NR <= 3) {for (i=1;i<=NR;i++) print v[i]; exit}
-             for (i=3; i<NR; i++) print v[i]}' |
-        sort -g | awk '{v[NR]=$1} END {if (NR==0) {print 0; exit}
-             print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+    $PY "$PARSE" pps "$1" "$2"
 }
 
 sender_port() {   # link
     case $1 in
-    memif) echo "net_memif0,role=server,socket=$SOCK_MEMIF" ;;
-    virtio) echo "net_virtio_user0,path=$SOCK_VHOST,queues=1" ;;
+    memif) echo "$MEMIF_TX" ;;
+    virtio) echo "$VHOST_TX" ;;
     esac
 }
 
@@ -81,6 +79,7 @@ run_gen() {   # link rep
     "$GEN" -i "$(sender_port "$link")" --cores 0 --size 64 --duration "$DUR" --link-wait 10 \
         --json "$LOGS/$tag.json" >"$LOGS/$tag.log" 2>&1 &
     local g=$!
+    track "$g"
     [ "$link" = memif ] && { sleep 1; start_rx "$link" "$LOGS/$tag.rx.log"; }
     wait $g
     local rc=$?
@@ -99,12 +98,10 @@ run_testpmd() {   # link rep
         --txpkts=60 --burst=32 --nb-cores=1 --txd=1024 --rxd=1024 -a --stats-period 1 \
         </dev/null >"$LOGS/$tag.log" 2>&1 &
     local tx=$!
-    TX_PID=$tx
+    track "$tx"
     [ "$link" = memif ] && { sleep 1; start_rx "$link" "$LOGS/$tag.rx.log"; }
     sleep $((DUR + 2))
-    kill -INT $tx 2>/dev/null
-    wait $tx 2>/dev/null
-    TX_PID=
+    stop_pid "$tx" 30
     local rx; rx=$(pps_median "$LOGS/$tag.rx.log" Rx)
     stop_rx
     local txp; txp=$(pps_median "$LOGS/$tag.log" Tx)
@@ -117,6 +114,7 @@ run_acc() {   # rep
     "$GEN" -i "$(sender_port memif)" --cores 0 --size 64 --pps 1m --duration "$ACC_DUR" \
         --link-wait 10 --json "$LOGS/$tag.json" >"$LOGS/$tag.log" 2>&1 &
     local g=$!
+    track "$g"
     sleep 1
     start_rx memif "$LOGS/$tag.rx.log"
     wait $g
@@ -130,34 +128,20 @@ run_acc() {   # rep
 }
 
 # Other DPDK programs, builds or linecap runs (not ours) disturb a 2-CPU VM:
-# wait up to LCG_MAXWAIT s for them to end before each run, and say how many
-# runs still overlapped one.
+# wait up to LCG_MAXWAIT s for them to end before each run (lib.sh), and say
+# how many runs still overlapped one (OVERLAP).
 MAXWAIT=${LCG_MAXWAIT:-300}
-OVERLAP=0
-foreign() {
-    local p pp
-    for p in $(pgrep -x dpdk-testpmd; pgrep -x linecap; pgrep -x linecap-gen; pgrep -x cc1; pgrep -x fio); do
-        pp=$(awk '{print $4}' /proc/$p/stat 2>/dev/null)
-        [ "$pp" = $$ ] && continue
-        echo "$p"
-    done
-}
-wait_quiet() {
-    local t=0
-    while [ -n "$(foreign)" ] && [ $t -lt "$MAXWAIT" ]; do sleep 1; t=$((t + 1)); done
-    [ -n "$(foreign)" ] && { OVERLAP=$((OVERLAP + 1)); log "machine still busy after ${MAXWAIT}s; running anyway"; }
-}
 
 T0=$(date +%s)
 for rep in $(seq 1 "$REPS"); do
     for link in memif virtio; do
-        if [ $((rep % 2)) = 1 ]; then wait_quiet; run_gen $link $rep; wait_quiet; run_testpmd $link $rep
-        else wait_quiet; run_testpmd $link $rep; wait_quiet; run_gen $link $rep; fi
+        if [ $((rep % 2)) = 1 ]; then wait_quiet "$MAXWAIT"; run_gen $link $rep; wait_quiet "$MAXWAIT"; run_testpmd $link $rep
+        else wait_quiet "$MAXWAIT"; run_testpmd $link $rep; wait_quiet "$MAXWAIT"; run_gen $link $rep; fi
     done
-    wait_quiet
+    wait_quiet "$MAXWAIT"
     run_acc "$rep"
 done
-cleanup
+stop_all
 
 med() {   # kind link who column
     awk -F'\t' -v k="$1" -v l="$2" -v w="$3" -v c="$4" '$1==k && $2==l && $3==w {print $c}' "$RES" |

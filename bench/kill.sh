@@ -25,6 +25,9 @@ LCHECK="/usr/bin/python3 $ROOT/tests/vdev/lcheck.py"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"
 command -v tshark >/dev/null && command -v tcpdump >/dev/null || die "needs tcpdump and tshark"
 
+links_down() { "$LINKS" down "$LK" >/dev/null 2>&1; }
+on_exit links_down
+
 # valid FILE: tcpdump and tshark read it with exit 0, lcheck finds it whole
 export LCHECK
 valid() {
@@ -40,16 +43,18 @@ for trial in $(seq 1 "$TRIALS"); do
     rm -rf "$DIR" && mkdir -p "$DIR" || die "cannot create $DIR"
     # a paced source (linecap-gen over memif, CPU 0) keeps the volume per
     # trial small enough to check every file with tshark
-    eval "$("$ROOT/scripts/links.sh" up memif "$LK")" || die "links.sh up memif failed"
+    eval "$("$LINKS" up memif "$LK")" || die "links.sh up memif failed"
     sock=${LINK_GEN#*socket=}
     sock=${sock%%,*}
     "$GEN" -i "$LINK_GEN" --cores 0 --size 64 --flows 4 --pps "$PPS" --duration 30 --quiet \
         -- --file-prefix=lckg$$ >/dev/null 2>&1 </dev/null &
     gpid=$!
+    track "$gpid"
     for _ in $(seq 1 200); do [ -S "$sock" ] && break; sleep 0.05; done
     "$LC" -i "$LINK_CAPTURE" --cores 1 -w "$DIR/k.pcap" -b filesize:20000 -B 256 \
         --stats-interval 0 --quiet -- --file-prefix=lck$$ >/dev/null 2>"$DIR.err" &
     pid=$!
+    track "$pid"
     # wait for the first file, then a random moment
     for _ in $(seq 1 200); do [ -n "$(ls -A "$DIR")" ] && break; sleep 0.05; done
     sleep "$(awk -v r="$RANDOM" 'BEGIN{printf "%.2f", 0.2 + 1.8 * r / 32767}')"
@@ -57,7 +62,8 @@ for trial in $(seq 1 "$TRIALS"); do
     wait "$pid" 2>/dev/null
     kill -KILL "$gpid" 2>/dev/null     # memif: the server may not outlive a killed client cleanly
     wait "$gpid" 2>/dev/null
-    "$ROOT/scripts/links.sh" down "$LK" >/dev/null 2>&1
+    stop_all
+    "$LINKS" down "$LK" >/dev/null 2>&1
     why=""
     nclosed=$(ls "$DIR" | grep -c '^k_.*\.pcap$')
     # the closed files, two at a time (tshark and lcheck dominate)

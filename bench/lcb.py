@@ -7,11 +7,15 @@ turn all the lines into the markdown report.
   lcb.py count    CFG REP STATS.json
   lcb.py testpmd  CFG REP TESTPMD.log
   lcb.py report   RESULTS.jsonl META.json COMMANDS.txt
-Standard library only."""
+Output of the programs is parsed by lcparse.py. Standard library only."""
 import json
-import re
+import os
 import statistics
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lcparse  # noqa: E402
 
 
 def out(d):
@@ -35,10 +39,6 @@ def parse_fio(cfg, rep, path):
          "cpu_pct": job["usr_cpu"] + job["sys_cpu"]})
 
 
-LIVE = re.compile(r"linecap:\s+([\d.]+)s rx\s+([\d.]+) Mpps.*?written\s+([\d.]+) Mpps.*?"
-                  r"block (\d+) disk (\d+).*?free blocks (\d+)/(\d+)")
-
-
 def parse_capture(cfg, rep, dur, path, errpath, fsize, wcpu):
     j = json.load(open(path))
     t = j["totals"]
@@ -48,14 +48,9 @@ def parse_capture(cfg, rep, dur, path, errpath, fsize, wcpu):
     # Live lines: per-second rates. Seconds in which the no-block drop
     # counter did not move and blocks were still free show what the receive
     # core can encode (the source, net_null, is unlimited).
-    free_rx, prev_drop, secs = [], 0, []
-    for m in LIVE.finditer(err):
-        ts, rx, wr, blk, _disk, free, _tot = m.groups()
-        blk, free = int(blk), int(free)
-        secs.append((float(ts), float(rx), float(wr), blk, free))
-        if blk == prev_drop and free > 0:
-            free_rx.append(float(rx))
-        prev_drop = blk
+    lines = lcparse.live(err)
+    free_rx = lcparse.rx_free(lines)
+    secs = [(ts, rx, wr, blk, free) for ts, rx, wr, blk, _disk, free, _tot in lines]
     file_bytes = sum(f["bytes"] for f in j.get("files", []))
     out({"kind": "capture", "cfg": cfg, "rep": int(rep),
          "received": t["received"], "written": t["written"],
@@ -84,18 +79,13 @@ def parse_count(cfg, rep, path):
 
 
 def parse_testpmd(cfg, rep, path):
-    s = open(path, errors="replace").read()
-    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", s)]
-    tot = re.findall(r"RX-packets:\s+(\d+)\s+RX-dropped", s)
-    core1 = "Logical Core 1 (socket" in s
+    tp = lcparse.testpmd(lcparse.read(path))
     # Per-second samples: leave out the zero ones before forwarding started,
     # the first one after (partial second) and the last (SIGINT).
-    while pps and pps[0] == 0:
-        pps.pop(0)
-    steady = [x for x in pps[1:-1] if x > 0] or pps
+    steady = lcparse.steady(tp["rx_pps"])
     out({"kind": "testpmd", "cfg": cfg, "rep": int(rep),
          "mpps": med(steady) / 1e6 if steady else None, "samples": len(steady),
-         "rx_packets": int(tot[-1]) if tot else None, "fwd_core1": core1})
+         "rx_packets": tp["received"], "fwd_core1": tp["fwd_core1"]})
 
 
 def f(x, nd=2):

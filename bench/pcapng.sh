@@ -23,16 +23,11 @@ LOGS=$DIR/png.$(date +%Y%m%d-%H%M%S)
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$LC" ] || die "$LC not found"
 mkdir -p "$DIR" "$LOGS" "$SHM" || die "cannot create $DIR, $LOGS or $SHM"
-trap 'rm -rf "$SHM" "$DIR"/x.pcap* "$DIR"/.x.pcap*' EXIT
+rm_output() { rm -rf "$SHM" "$DIR"/x.pcap* "$DIR"/.x.pcap*; }
+on_exit rm_output
 
-quiet() {
-    local waited=0
-    while [ -e /tmp/lc-quiet ] || pgrep -x linecap >/dev/null || pgrep -x dpdk-testpmd >/dev/null ||
-          pgrep -x fio >/dev/null || pgrep -x linecap-gen >/dev/null; do
-        [ $((waited % 60)) -eq 0 ] && log "waiting for a quiet machine"
-        sleep 2; waited=$((waited + 2))
-    done
-}
+# a quiet machine (lib.sh), however long that takes
+quiet() { until wait_quiet 600; do :; done; }
 
 # run FMT TARGET REP
 run() {
@@ -75,11 +70,12 @@ taskset -c 1 "$BUILD/bench_encode" 60 1 > "$LOGS/encode-60.txt" 2>&1 || log "ben
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) vCPUs"
 grep -q hypervisor /proc/cpuinfo && cpu="$cpu (virtual machine)"
 $PY - "$LOGS" "$REPS" "$DUR" "$cpu" "$(uname -sr)" "$(git -C "$ROOT" rev-parse --short HEAD)" \
-    "$(findmnt -no SOURCE,FSTYPE -T "$DIR" | xargs)" <<'EOF' | tee "$LOGS/section.md"
-import json, re, statistics, sys, datetime
+    "$(findmnt -no SOURCE,FSTYPE -T "$DIR" | xargs)" "$HERE" <<'EOF' | tee "$LOGS/section.md"
+import json, statistics, sys, datetime
 logs, reps, dur, cpu, kern, rev, disk = sys.argv[1:8]
+sys.path.insert(0, sys.argv[8])
+import lcparse
 reps, dur = int(reps), float(dur)
-LIVE = re.compile(r"linecap:\s+([\d.]+)s rx\s+([\d.]+) Mpps.*?block (\d+) disk.*?free blocks (\d+)/")
 rows = {}
 for fmt in ("pcap", "pcapng"):
     for tgt in ("disk", "tmpfs"):
@@ -90,12 +86,7 @@ for fmt in ("pcap", "pcapng"):
             except Exception:
                 continue
             t = j["totals"]
-            free_rx, prev = [], 0
-            for m in LIVE.finditer(open(base + ".err", errors="replace").read()):
-                _ts, rx, blk, free = m.groups()
-                if int(blk) == prev and int(free) > 0:
-                    free_rx.append(float(rx))
-                prev = int(blk)
+            free_rx = lcparse.rx_free(lcparse.live(lcparse.read(base + ".err")))
             rows.setdefault((fmt, tgt), []).append({
                 "rx": t["received"] / dur / 1e6, "wr": t["written"] / j["elapsed_s"] / 1e6,
                 "gbs": t["written_bytes"] / j["elapsed_s"] / 1e9,

@@ -53,11 +53,11 @@ CMDS=$LOGS/commands.txt
 : > "$RES"; : > "$CMDS"
 RETRIES=0; CONTENDED=0
 
+# the measured process (watch_run) is stopped by lib.sh at exit
 cleanup() {
-    [ -n "${CUR_PID:-}" ] && kill -INT "$CUR_PID" 2>/dev/null
     rm -f "$DIR"/*.pcap "$DIR"/*.manifest.json "$DIR"/.*.partial "$DIR"/fio.dat "$FIOBUF" 2>/dev/null
 }
-trap 'cleanup; exit 130' INT TERM
+on_exit cleanup
 
 # --- other processes -------------------------------------------------------
 # Other linecap/dpdk-testpmd/fio processes, not counting $1 and its children.
@@ -114,6 +114,7 @@ watch_run() {
     b0=$(cpu_busy); times > "$TIMES"; m0=$(child_cpu)
     "$@" &
     CUR_PID=$!
+    track "$CUR_PID"
     while kill -0 $CUR_PID 2>/dev/null; do
         [ -n "$(others $CUR_PID)" ] && OVERLAP=1
         [ -n "${ON_TICK:-}" ] && $ON_TICK $t
@@ -121,6 +122,7 @@ watch_run() {
     done
     wait $CUR_PID; RC=$?
     CUR_PID=
+    stop_all 0
     b1=$(cpu_busy); times > "$TIMES"; m1=$(child_cpu)
     FOREIGN=$(awk -v b=$((b1 - b0)) -v m0="$m0" -v m1="$m1" -v hz="$(getconf CLK_TCK)" \
               'BEGIN{f = b / hz - (m1 - m0); printf "%.2f", f < 0 ? 0 : f}')

@@ -26,21 +26,21 @@ LCHECK="/usr/bin/python3 $ROOT/tests/vdev/lcheck.py"
 [ -x "$LC" ] && [ -x "$GEN" ] || die "build first (ninja -C build)"
 rm -rf "$DIR" && mkdir -p "$DIR/files" || die "cannot create $DIR"
 GEN_PID= LC_PID=
+# at exit: the capture first, then the generator (a memif server must not
+# leave while its client polls), then the link
 cleanup() {
-    [ -n "$LC_PID" ] && kill -INT "$LC_PID" 2>/dev/null
-    sleep 1
-    [ -n "$GEN_PID" ] && kill -INT "$GEN_PID" 2>/dev/null
-    "$ROOT/scripts/links.sh" down "$LK" >/dev/null 2>&1
+    [ -z "$LC_PID" ] || stop_pid "$LC_PID" 10
+    [ -z "$GEN_PID" ] || stop_pid "$GEN_PID" 10
+    "$LINKS" down "$LK" >/dev/null 2>&1
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+on_exit cleanup
 
 # run_phase NAME SECS PPS LINECAP-ROTATION-ARGS...: gen + linecap for SECS;
 # samples into $DIR/NAME.samples; linecap's JSON in $DIR/NAME.json
 run_phase() {
     local name=$1 secs=$2 pps=$3
     shift 3
-    eval "$("$ROOT/scripts/links.sh" up memif "$LK")" || die "links.sh up memif failed"
+    eval "$("$LINKS" up memif "$LK")" || die "links.sh up memif failed"
     "$GEN" -i "$LINK_GEN" --cores 0 --size 64 --flows 4 --pps "$pps" --duration "$secs" \
         --linger 30 --quiet --json "$DIR/$name.gen.json" -- --file-prefix=soakg$$ \
         >"$DIR/$name.gen.log" 2>&1 </dev/null &
@@ -73,7 +73,7 @@ run_phase() {
     LC_PID=
     wait "$GEN_PID"
     GEN_PID=
-    "$ROOT/scripts/links.sh" down "$LK" >/dev/null 2>&1
+    "$LINKS" down "$LK" >/dev/null 2>&1
 }
 
 log "phase 1: soak ${SECS} s at $PPS pps, -b duration:1 -b files:20"

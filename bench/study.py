@@ -16,17 +16,22 @@ Every run is judged against what the generator offered (its `attempted`):
               was full) + kernel drops (veth) + the drops the engine counted
               + unexplained
 
-For linecap the engine's drops are its JSON counters (nic_missed, nic_errors,
-mbuf_failures, frames left in the device, dropped_no_block, lost_disk,
-unwritten_abort, filtered); the identity holds when unexplained is 0 and
-linecap's own received = written + drops holds.
+For linecap the engine's drops are its own sum, totals.drops of
+--stats-json (kernel_drops, the af_packet socket's, go to the kernel
+column), plus frames left in the device; the identity holds when
+unexplained is 0 and linecap's own identity holds. Output of the programs
+is parsed by lcparse.py.
 """
 import csv
 import json
 import os
-import re
 import statistics
 import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lcparse import read, jload  # noqa: E402
+import lcparse  # noqa: E402
 
 PATHS = ["memif", "vhost", "veth"]
 PATH_LABEL = {"memif": "memif (zero-copy shared memory ~ passthrough / VF)",
@@ -43,7 +48,7 @@ ENGINE_LABEL = {"linecap": "linecap -w (pcap)", "linecap-pcapng": "linecap -w (p
                 "linecap-count": "linecap --count-only", "testpmd": "dpdk-testpmd rxonly",
                 "dumpcap": "dpdk-dumpcap (testpmd primary)", "tcpdump": "tcpdump -w",
                 "netsniff-ng": "netsniff-ng"}
-NA_ENGINES = {"linecap-pcapng": "n/a (pcapng not implemented yet, issue 5)"}
+LINECAP_ENGINES = ("linecap", "linecap-pcapng", "linecap-count")
 
 
 def applies(path, engine):
@@ -57,40 +62,6 @@ def applies(path, engine):
 def die(msg):
     print("study.py: " + msg, file=sys.stderr)
     sys.exit(1)
-
-
-def read(path, default=""):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return default
-
-
-def jload(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def num(text, pattern, default=None):
-    m = re.findall(pattern, text)
-    return int(m[-1]) if m else default
-
-
-# ------------------------------------------------------------------ one run
-
-def parse_testpmd(log):
-    """received, missed, nombuf, errors of testpmd's final forward statistics"""
-    tail = log.split("Accumulated forward statistics for all ports")[-1] if \
-        "Accumulated forward statistics for all ports" in log else ""
-    # the per-port block printed at stop comes just before the accumulated one
-    block = log.rsplit("Forward statistics for port 0", 1)[-1] if "Forward statistics for port 0" in log else ""
-    r = {"received": num(tail, r"RX-packets:\s*(\d+)"), "missed": num(tail, r"RX-dropped:\s*(\d+)", 0),
-         "nombuf": num(block, r"RX-nombufs:\s*(\d+)", 0), "errors": num(block, r"RX-error:\s*(\d+)", 0)}
-    return r
 
 
 def cpu_percent(path, names):
@@ -143,17 +114,14 @@ def gen_part(r, sfxs):
     return row, ok
 
 
-LINECAP_DROPS = ["nic_missed", "nic_errors", "mbuf_failures", "dropped_no_block", "lost_disk",
-                 "unwritten_abort", "filtered", "after_limit"]
-
-
 def linecap_part(j, engine):
+    """linecap's drops are its own sum (totals.drops); the af_packet socket's
+    share of it (kernel_drops) is reported in the kernel column"""
     t = j["totals"]
-    # the AF_PACKET socket ring's drops linecap counts itself (kernel drops)
     kd = t.get("kernel_drops", 0)
+    # delivered by the device, never taken by the receive loop
     left = max(0, t["nic_packets"] - t["received"] - t["after_limit"])
-    d = {k: t[k] for k in LINECAP_DROPS}
-    d["left_in_device"] = left
+    d = {"linecap": lcparse.drops(j) - kd, "left_in_device": left}
     captured = t["counted_only"] if engine == "linecap-count" else t["written"]
     return {"received": t["received"], "captured": captured, "written": t["written"],
             "engine_drops": sum(d.values()), "drops": d, "lc_identity": bool(j["identity"]["holds"]),
@@ -191,7 +159,7 @@ def cmd_row(args):
         else:
             row["notes"].append("af_packet socket drops not read")
     names = ["gen"]
-    if engine in ("linecap", "linecap-count"):
+    if engine in LINECAP_ENGINES:
         if two:
             parts = []
             for i in (1, 2):
@@ -199,7 +167,10 @@ def cmd_row(args):
                 if j is None:
                     row["status"] = "capture %d JSON missing (exit %s)" % (i, read(os.path.join(r, "rx%d.rc" % i)).strip())
                 else:
-                    parts.append(linecap_part(j, engine))
+                    try:
+                        parts.append(linecap_part(j, engine))
+                    except lcparse.NoDrops as e:
+                        row["status"] = str(e)
             if len(parts) == 2:
                 row["received"] = parts[0]["received"] + parts[1]["received"]
                 row["captured"] = parts[0]["captured"] + parts[1]["captured"]
@@ -214,12 +185,15 @@ def cmd_row(args):
             if j is None:
                 row["status"] = "linecap JSON missing (exit %s)" % read(os.path.join(r, "rx.rc")).strip()
             else:
-                row.update(linecap_part(j, engine))
+                try:
+                    row.update(linecap_part(j, engine))
+                except lcparse.NoDrops as e:
+                    row["status"] = str(e)
             names = ["gen", "rx"]
         row["afpacket_drops"] = row.get("lc_kernel_drops")
         row["kernel_drops"] += row.get("lc_kernel_drops") or 0
     elif engine in ("testpmd", "dumpcap"):
-        tp = parse_testpmd(read(os.path.join(r, "rx.log")))
+        tp = lcparse.testpmd(read(os.path.join(r, "rx.log")))
         if tp["received"] is None:
             row["status"] = "no testpmd statistics (exit %s)" % read(os.path.join(r, "rx.rc")).strip()
         row["received"] = tp["received"] or 0
@@ -233,43 +207,39 @@ def cmd_row(args):
             row["captured"] = int(c) if c.isdigit() else 0
             if not c.isdigit():
                 row["status"] = "dumpcap file unreadable (exit %s)" % read(os.path.join(r, "dc.rc")).strip()
-            m = re.findall(r"Packets received/dropped on interface '[^']*':?\s*(\d+)/(\d+)", read(os.path.join(r, "dc.log")))
-            row["drops"]["dumpcap_dropped"] = int(m[-1][1]) if m else 0
-            row["dumpcap_reported"] = int(m[-1][0]) if m else None
+            dc = lcparse.dumpcap(read(os.path.join(r, "dc.log")))
+            row["drops"]["dumpcap_dropped"] = dc["dropped"]
+            row["dumpcap_reported"] = dc["received"]
             # received by testpmd but not handed to dumpcap and not counted
             # dropped by it: frames before dumpcap attached/after it detached
         row["engine_drops"] = sum(row["drops"].values())
     elif engine == "tcpdump":
-        log = read(os.path.join(r, "rx.log"))
-        row["captured"] = num(log, r"(\d+) packets? captured", 0)
-        row["received"] = num(log, r"(\d+) packets? received by filter", 0)
-        sd = num(log, r"(\d+) packets? dropped by kernel", 0)
+        td = lcparse.tcpdump(read(os.path.join(r, "rx.log")))
+        if td is None:
+            row["status"] = "no tcpdump statistics (exit %s)" % read(os.path.join(r, "rx.rc")).strip()
+            td = {"captured": 0, "received": 0, "dropped": 0}
+        row["captured"], row["received"], sd = td["captured"], td["received"], td["dropped"]
         # received by the socket, not dropped, not written: still in the ring
         # when tcpdump stopped
         row["drops"] = {"socket_dropped": sd, "unprocessed_at_exit": max(0, row["received"] - row["captured"] - sd)}
         row["engine_drops"] = sum(row["drops"].values())
-        if "packets captured" not in log:
-            row["status"] = "no tcpdump statistics (exit %s)" % read(os.path.join(r, "rx.rc")).strip()
         names = ["gen", "rx"]
     elif engine == "netsniff-ng":
-        log = read(os.path.join(r, "rx.log"))
-        incoming = num(log, r"(\d+)\s+packets incoming", 0)
-        unread = num(log, r"packets incoming \((\d+) unread", 0)
-        passed = num(log, r"(\d+)\s+packets passed filter", 0)
-        failed = num(log, r"(\d+)\s+packets failed filter", 0)
-        row["received"] = incoming
-        row["captured"] = passed - unread
-        row["drops"] = {"socket_dropped": failed, "unread_on_exit": unread}
-        row["engine_drops"] = failed + unread
-        if "packets incoming" not in log:
+        ns = lcparse.netsniff(read(os.path.join(r, "rx.log")))
+        if ns is None:
             row["status"] = "no netsniff-ng statistics (exit %s)" % read(os.path.join(r, "rx.rc")).strip()
+            ns = {"incoming": 0, "unread": 0, "passed": 0, "failed": 0}
+        row["received"] = ns["incoming"]
+        row["captured"] = ns["passed"] - ns["unread"]
+        row["drops"] = {"socket_dropped": ns["failed"], "unread_on_exit": ns["unread"]}
+        row["engine_drops"] = ns["failed"] + ns["unread"]
         names = ["gen", "rx"]
     row.update(cpu_percent(os.path.join(r, "cpu"), names))
     if row["status"] == "ok" and row["offered"]:
         row["pct_captured"] = round(100.0 * row["captured"] / row["offered"], 4)
         row["unexplained"] = (row["offered"] - row["captured"] - row["link_refused"] - row["kernel_drops"]
                               - row["engine_drops"])
-        if engine in ("linecap", "linecap-count"):
+        if engine in LINECAP_ENGINES:
             row["identity"] = "holds" if (row["unexplained"] == 0 and row.get("lc_identity")) else "FAILS"
         else:
             row["identity"] = "n/a"
@@ -349,7 +319,8 @@ def aggregate(rows):
 
 CSV_FIELDS = ["path", "traffic", "engine", "runs", "runs_ok", "pct_med", "pct_min", "pct_max",
               "offered_mpps_med", "offered_gbps_med", "offered_med", "received_med", "captured_med",
-              "link_refused_med", "kernel_drops_med", "engine_drops_med", "drop_nic_missed_med",
+              "link_refused_med", "kernel_drops_med", "engine_drops_med", "drop_linecap_med",
+              "drop_left_in_device_med", "drop_nic_missed_med",
               "drop_mbuf_failures_med", "drop_dropped_no_block_med", "drop_lost_disk_med",
               "drop_dumpcap_dropped_med", "drop_socket_dropped_med", "unexplained_max", "identity",
               "cpu_gen_med", "cpu_rx_med", "cpu_dumpcap_med", "cpu0_busy_med", "cpu1_busy_med",
@@ -363,17 +334,14 @@ def cmd_report(args):
     agg = aggregate(rows)
     os.makedirs(out, exist_ok=True)
 
-    # per-cell CSV (n/a cells included so the table is complete)
+    # per-cell CSV
     with open(os.path.join(out, "study.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
         w.writeheader()
         for e in ENGINES:
             for p in PATHS + ["memif-x2"]:
                 for t in TRAFFIC:
-                    if e in NA_ENGINES and applies(p, e) and p != "memif-x2":
-                        w.writerow({"path": p, "traffic": t, "engine": e, "runs": 0, "runs_ok": 0,
-                                    "identity": "n/a", "status": NA_ENGINES[e]})
-                    elif (p, t, e) in agg:
+                    if (p, t, e) in agg:
                         w.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in agg[(p, t, e)].items()})
     run_fields = ["path", "traffic", "engine", "rep", "status", "offered", "offered_mpps", "offered_gbps",
                   "gen_sent", "link_refused", "kernel_drops", "softnet_drops", "afpacket_drops", "received", "captured",
@@ -399,7 +367,8 @@ def cmd_report(args):
                                         meta.get("mem_gib", "?"), meta.get("kernel", "?"), meta.get("dpdk", "?"),
                                         meta.get("commit", "?"), meta.get("disk", "?")))
     md.append("Each cell: %% of the frames the generator offered that the engine captured, median (min–max) "
-              "of %s runs of %s s; generator on CPU 0, capture (receive core) on CPU 1. The whole matrix took "
+              "of %s runs of %s s; generator on CPU 0, the capture on CPU 1, each engine in the layout its "
+              "documentation recommends (docs/STUDY-LAYOUT.md). The whole matrix took "
               "%d min %d s%s." % (meta.get("reps", "?"), meta.get("duration_s", "?"), meta.get("elapsed_s", 0) // 60,
                                  meta.get("elapsed_s", 0) % 60,
                                  "; %d runs overlapped other DPDK programs on the machine" % meta["overlap"]
@@ -410,9 +379,6 @@ def cmd_report(args):
     md.append("| Engine | Path | " + " | ".join(TRAFFIC_LABEL[t] for t in TRAFFIC) + " |")
     md.append("|---|---|" + "---:|" * len(TRAFFIC))
     for e in ENGINES:
-        if e in NA_ENGINES:
-            md.append("| %s | all | %s |" % (ENGINE_LABEL[e], " | ".join(["n/a (issue 5)"] * len(TRAFFIC))))
-            continue
         for p in PATHS:
             if not applies(p, e):
                 continue
@@ -424,8 +390,6 @@ def cmd_report(args):
                 else:
                     cells.append("not run")
             md.append("| %s | %s | %s |" % (ENGINE_LABEL[e], PATH_SHORT[p], " | ".join(cells)))
-    md.append("")
-    md.append("linecap -w (pcapng): %s." % NA_ENGINES["linecap-pcapng"])
     md.append("")
     md.append("## Offered load: what the generator held (median Mpps / wire Gb/s)")
     md.append("")
@@ -450,8 +414,9 @@ def cmd_report(args):
               "*Refused*: the generator's `failed` (the link's ring was full). *Kernel*: veth tx_dropped + "
               "rx_dropped + backlog drops, and for linecap and testpmd on veth the drops of their af_packet "
               "socket's ring (DPDK 22.11's net_af_packet does not report them: linecap reads them itself, "
-              "`kernel_drops`; for testpmd bench/afp_drops.c reads them). *Engine drops*: linecap's counters (nic_missed, mbuf_failures, dropped_no_block, "
-              "lost_disk, ...), testpmd's RX-dropped/nombuf, dumpcap's dropped plus testpmd's, the socket drops "
+              "`kernel_drops`; for testpmd tests/shim/afp_drops.c reads them). *Engine drops*: linecap's own sum of its "
+              "drop counters (`totals.drops` of --stats-json less `kernel_drops`) plus frames left in the device, "
+              "testpmd's RX-dropped/nombuf, dumpcap's dropped plus testpmd's, the socket drops "
               "tcpdump and netsniff-ng report. *Identity*: for linecap, unexplained = 0 and linecap's own "
               "received = written + drops, in every run. CPU: % of one CPU over the traffic window "
               "(utime+stime from /proc/PID/stat); CPU0/CPU1: whole-CPU busy %, softirq included.")
@@ -516,12 +481,12 @@ def plot(agg, meta, out):
     import matplotlib.pyplot as plt
     colors = {"linecap": "#1f77b4", "linecap-count": "#aec7e8", "testpmd": "#2ca02c", "dumpcap": "#ff7f0e",
               "tcpdump": "#d62728", "netsniff-ng": "#9467bd", "linecap-pcapng": "#cccccc"}
-    engines = [e for e in ENGINES if e not in NA_ENGINES]
+    engines = ENGINES
     for t in TRAFFIC:
         if not any(k[1] == t and a["pct_med"] is not None for k, a in agg.items()):
             continue
         fig, ax = plt.subplots(figsize=(9, 4.6))
-        width = 0.8 / 5
+        width = 0.8 / 6
         done = set()
         for j, p in enumerate(PATHS):
             here = [e for e in engines if agg.get((p, t, e)) and agg[(p, t, e)]["pct_med"] is not None]
@@ -556,7 +521,7 @@ def cmd_check(args):
     opts = dict(zip(args[1::2], args[2::2]))
     paths = opts.get("--paths", ",".join(PATHS)).split(",")
     traffic = opts.get("--traffic", ",".join(TRAFFIC)).split(",")
-    engines = opts.get("--engines", ",".join(e for e in ENGINES if e not in NA_ENGINES)).split(",")
+    engines = opts.get("--engines", ",".join(ENGINES)).split(",")
     problems = []
     for f in ["study.csv", "study-runs.csv", "study.md"] + ["study-%s.%s" % (TRAFFIC_FILE[t], x) for t in traffic
                                                              for x in ("png", "svg")]:
@@ -582,8 +547,6 @@ def cmd_check(args):
                 if e.startswith("linecap") and c["identity"] != "holds":
                     problems.append("cell %s %s %s: identity %s (unexplained max %s; %s)" % (
                         p, t, e, c["identity"], c["unexplained_max"], c["status"]))
-            if (p, t, "linecap-pcapng") not in cells:
-                problems.append("cell %s %s linecap-pcapng (n/a) absent" % (p, t))
     for e in engines:
         for p in paths:
             if applies(p, e) and "| %s | %s |" % (ENGINE_LABEL[e], PATH_SHORT[p]) not in md:

@@ -5,15 +5,20 @@
 #   bench/study.sh [--smoke] [BUILD]       (make study = bench/study.sh build)
 #
 # Matrix: paths memif, vhost, veth x traffic 64@10g, 965@10g, 64@max, 965@max
-# x engines linecap (pcap to disk), linecap --count-only, dpdk-testpmd rxonly,
-# dpdk-dumpcap on a testpmd primary (memif, vhost), tcpdump -w and netsniff-ng
-# (veth); plus the second consumer (two captures of the same traffic).
+# x engines linecap (pcap to disk), linecap-pcapng (-F pcapng to disk),
+# linecap --count-only, dpdk-testpmd rxonly, dpdk-dumpcap on a testpmd
+# primary (memif, vhost), tcpdump -w and netsniff-ng (veth); plus the second
+# consumer (two captures of the same traffic).
 # Each run: the receiver is up and polling first, then linecap-gen offers the
 # traffic for LCS_DUR seconds with --no-retry (a frame the link's ring cannot
 # take is dropped and counted, as a NIC drops on a full receive ring), the
 # receiver is stopped after the generator's last frame, and only then does the
 # generator close its port (linecap-gen --linger: no disconnect while a peer
-# polls). Generator on CPU 0, receive core on CPU 1.
+# polls). The generator on CPU 0 (taskset -c 0), the capture on CPU 1, each
+# engine in the layout its documentation recommends (docs/STUDY-LAYOUT.md):
+# linecap whole under taskset -c 1 (README.md's layout for a 2-CPU machine
+# shared with a generator), testpmd's lcores on CPU 1, tcpdump and
+# netsniff-ng under taskset -c 1, dpdk-dumpcap on CPU 0.
 #
 # --smoke: one short run (LCS_DUR 1) per cell, no second consumer, results to
 # LCS_OUT (default tests/out/study-smoke); the full run writes results/.
@@ -37,7 +42,7 @@ else
 fi
 PATHS=${LCS_PATHS:-memif vhost veth}
 TRAFFIC=${TRAFFIC:-${LCS_TRAFFIC:-64@10g 965@10g 64@max 965@max}}
-ENGINES=${LCS_ENGINES:-linecap linecap-count testpmd dumpcap tcpdump netsniff-ng}
+ENGINES=${LCS_ENGINES:-linecap linecap-pcapng linecap-count testpmd dumpcap tcpdump netsniff-ng}
 SCRATCH=${LCS_DIR:-/var/tmp/lcstudy}
 # the CPU window starts T1 s after the generator is started (its EAL is up
 # and it is sending) and ends at its last frame
@@ -57,26 +62,17 @@ done
 
 # ------------------------------------------------------------ bookkeeping
 
-PIDS=()        # every process we started and may have to stop
-LINK=""        # veth link name (scripts/links.sh), when up
+# links (scripts/links.sh) live in a private state directory: down-all
+# removes this run's links and nothing else
+export LC_LINKS_DIR=$DIR/links
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
-    PIDS=()
-    if [ -n "$LINK" ]; then
-        LC_LINKS_DIR=$DIR/links "$ROOT/scripts/links.sh" down "$LINK" >/dev/null 2>&1 ||
-            log "links.sh down $LINK failed: namespace lc-$LINK may be left"
-        LINK=""
-    fi
-    rm -rf "$CAPDIR" "$DIR"/*.sock "$DIR/links" /var/run/dpdk/${TAG}* 2>/dev/null
+    "$LINKS" down-all >/dev/null 2>&1 || log "links.sh down-all failed: a namespace lc-s* may be left"
+    rm -rf "$CAPDIR" "$DIR/links" /var/run/dpdk/${TAG}* 2>/dev/null
     local m
     for m in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts); do rm -f "$m/${TAG}"* 2>/dev/null; done
     [ "${LOCK_OWNED:-0}" = 0 ] || rm -f "$LOCK"
 }
-trap 'cleanup; exit 130' INT TERM
-trap cleanup EXIT
+on_exit cleanup
 
 # The lead's benchmarks hold /tmp/lc-bench.lock: a full study waits for it.
 if [ $SMOKE = 0 ]; then
@@ -89,65 +85,38 @@ mkdir -p "$CAPDIR" "$LOGS" "$OUT" || die "cannot create $DIR or $OUT"
 RUNS=$DIR/runs.jsonl
 : >"$RUNS"
 case " $PATHS " in *" veth "*)
-    cc -O2 -Wall -shared -fPIC -o "$DIR/afp_drops.so" "$HERE/afp_drops.c" -ldl ||
-        die "cannot build $HERE/afp_drops.c" ;;
+    cc -O2 -Wall -shared -fPIC -o "$DIR/afp_drops.so" "$ROOT/tests/shim/afp_drops.c" -ldl ||
+        die "cannot build $ROOT/tests/shim/afp_drops.c" ;;
 esac
 
 # other DPDK programs, captures or compilers disturb a 2-CPU machine: wait up
-# to MAXWAIT s for them before each run, and count the runs that overlapped one
-OVERLAP=0
-foreign() {
-    local p pp
-    for p in $(pgrep -x dpdk-testpmd; pgrep -x linecap; pgrep -x linecap-gen; pgrep -x dpdk-dumpcap; pgrep -x cc1; pgrep -x fio; pgrep -x tcpdump; pgrep -x netsniff-ng); do
-        pp=$(awk '{print $4}' /proc/$p/stat 2>/dev/null)
-        [ "$pp" = $$ ] || [ "$p" = $$ ] && continue
-        echo "$p"
-    done
-}
-wait_quiet() {
-    local t=0
-    [ "$MAXWAIT" -gt 0 ] || return 0
-    while [ -n "$(foreign)" ] && [ $t -lt "$MAXWAIT" ]; do sleep 1; t=$((t + 1)); done
-    [ -z "$(foreign)" ] || { OVERLAP=$((OVERLAP + 1)); log "machine still busy after ${MAXWAIT}s; running anyway"; }
-}
+# to MAXWAIT s for them before each run (lib.sh's wait_quiet), and count the
+# runs that overlapped one (OVERLAP)
 
 # ------------------------------------------------------------ paths
 
-# Who owns the link: the receiver, always. It is up and polling before the
-# sender connects, as a NIC queue is polled before traffic arrives:
+# Who owns the link: the receiver, always (links.sh --capture-owns). It is
+# up and polling before the sender connects, as a NIC queue is polled before
+# traffic arrives:
 #   memif  receiver role=server (creates the socket, polls while unconnected),
 #          generator role=client;
 #   vhost  receiver net_vhost (the vhost-user back end, server socket),
 #          generator net_virtio_user (connects; its link comes up when the
 #          back end is ready);
-#   veth   scripts/links.sh: receiver on lc-NAME-a, generator under
-#          `ip netns exec lc-NAME` on lc-NAME-b (net_af_packet).
+#   veth   receiver on lc-NAME-a, generator under `ip netns exec lc-NAME` on
+#          lc-NAME-b (net_af_packet).
+# One link per path (s<PID>m, s<PID>h, s<PID>), made on first use; up again
+# removes a stale socket.
 path_up() {   # PATH
-    local sock=$DIR/$1.sock
-    REC_IF="" GEN_NS=""
+    local name=s$(($$ % 100000)) out
     case $1 in
-    memif)
-        rm -f "$sock"
-        REC_DEV="net_memif0,role=server,id=0,socket=$sock,socket-abstract=no"
-        GEN_DEV="net_memif0,role=client,id=0,socket=$sock,socket-abstract=no" ;;
-    vhost)
-        rm -f "$sock"
-        REC_DEV="net_vhost0,iface=$sock,queues=1"
-        GEN_DEV="net_virtio_user0,path=$sock,queues=1" ;;
-    veth)
-        if [ -z "$LINK" ]; then
-            LINK=s$(($$ % 100000))
-            local out
-            out=$(LC_LINKS_DIR=$DIR/links "$ROOT/scripts/links.sh" up veth "$LINK") || die "links.sh up veth $LINK failed"
-            eval "$out"
-            VETH_A=$LINK_KERNEL_IF VETH_B=lc-$LINK-b VETH_NS=$LINK_GEN_NETNS GEN_VETH=$LINK_GEN
-        fi
-        REC_IF=$VETH_A
-        REC_DEV="net_af_packet0,iface=$VETH_A"
-        GEN_DEV=$GEN_VETH
-        GEN_NS=$VETH_NS ;;
-    esac
-    SOCK=$sock
+    memif) out=$("$LINKS" up memif "${name}m" --capture-owns) ;;
+    vhost) out=$("$LINKS" up vhost "${name}h" --capture-owns) ;;
+    veth) out=$("$LINKS" up veth "$name") ;;
+    esac || die "links.sh up $1 failed"
+    eval "$out"
+    REC_DEV=$LINK_CAPTURE GEN_DEV=$LINK_GEN GEN_NS=$LINK_GEN_NETNS REC_IF=$LINK_KERNEL_IF
+    VETH_A=$LINK_KERNEL_IF VETH_B=lc-$name-b
 }
 
 # ------------------------------------------------------------ traffic
@@ -165,36 +134,7 @@ traffic_args() {   # 64@10g | 965@10g | 64@max | 965@max
 }
 
 # ------------------------------------------------------------ processes
-
-# start NAME LOGFILE CMD...: background process, recorded in PIDS; sets P_NAME
-start() {
-    local name=$1 logf=$2
-    shift 2
-    "$@" >"$logf" 2>&1 </dev/null &
-    eval "P_$name=$!"
-    PIDS+=("$!")
-}
-
-# wait_for FILE PATTERN SECS PID: until FILE matches PATTERN (1 found, 0 not)
-wait_for() {
-    local i=0
-    while [ $i -lt $(($3 * 50)) ]; do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        kill -0 "$4" 2>/dev/null || return 1
-        sleep 0.02
-        i=$((i + 1))
-    done
-    return 1
-}
-
-# stop_pid PID SECS: SIGINT, wait up to SECS, then KILL; returns the exit code
-stop_pid() {
-    local p=$1 i=0
-    kill -INT "$p" 2>/dev/null
-    while kill -0 "$p" 2>/dev/null && [ $i -lt $(($2 * 50)) ]; do sleep 0.02; i=$((i + 1)); done
-    kill -0 "$p" 2>/dev/null && { log "PID $p still running $2 s after SIGINT: KILL"; kill -KILL "$p"; }
-    wait "$p" 2>/dev/null
-}
+# (spawn, stop_pid, wait_for, stop_all: lib.sh)
 
 # CPU time (utime+stime, clock ticks) of PIDS and of each CPU (busy ticks of
 # /proc/stat: everything but idle and iowait), one sample line per call
@@ -216,7 +156,7 @@ cpu_sample() {   # LABEL FILE PID...
 # Drops in an af_packet socket's ring are counted by the socket's owner only
 # (PACKET_STATISTICS): tcpdump, netsniff-ng and linecap (kernel_drops) report
 # them; DPDK 22.11's net_af_packet does not, so testpmd on veth runs with
-# bench/afp_drops.c preloaded, which reads them when the socket is closed.
+# tests/shim/afp_drops.c preloaded, which reads them when the socket is closed.
 kern_counters() {
     [ -n "$GEN_NS" ] || { echo "0 0 0"; return; }
     local sn=0 x
@@ -224,7 +164,8 @@ kern_counters() {
     echo "$(ip netns exec "$GEN_NS" cat /sys/class/net/"$VETH_B"/statistics/tx_dropped) $(cat /sys/class/net/"$VETH_A"/statistics/rx_dropped) $sn"
 }
 
-# The generator: linecap-gen on CPU 0 for DUR seconds. --linger keeps its
+# The generator: linecap-gen whole on CPU 0 (taskset -c 0 ... --cores 0) for
+# DUR seconds. --linger keeps its
 # port open after the last frame (its JSON is already written) until the
 # receiver has stopped and left: neither side sees its peer disconnect while
 # it is inside a burst call (the net_memif race of DESIGN.md), and every frame
@@ -233,11 +174,11 @@ gen_start() {   # RUNDIR TRAFFIC [DEV [SUFFIX]]
     local r=$1 dev=${3:-$GEN_DEV} sfx=${4:-} ns=()
     [ -z "$GEN_NS" ] || ns=(ip netns exec "$GEN_NS")
     # shellcheck disable=SC2046
-    "${ns[@]}" "$GEN" -i "$dev" --cores 0 $(traffic_args "$2") --flows 8 \
+    "${ns[@]}" "${ON_GEN[@]}" "$GEN" -i "$dev" --cores "$GEN_CPU" $(traffic_args "$2") --flows 8 \
         --duration "$DUR" --link-wait 20 --linger 60 --quiet --json "$r/gen$sfx.json" \
         -- --file-prefix="${TAG}g$sfx" >"$r/gen$sfx.out" 2>"$r/gen$sfx.err" </dev/null &
     local p=$!
-    PIDS+=("$p")
+    track "$p"
     eval "GEN_PID$sfx=$p"
 }
 
@@ -259,8 +200,11 @@ gen_release() {   # RUNDIR PID [SUFFIX]
 
 # ------------------------------------------------------------ one run
 
-LC_BASE=(--cores 1 --stats-interval 0)
-TP_EAL=(--lcores 0@0,2@1 --main-lcore 0 --no-pci --file-prefix "${TAG}t" --log-level 'pmd.*:error')
+# linecap: whole on the capture CPU (README.md: `taskset -c 1 linecap --cores 1`)
+LC_BASE=(--cores "$CAP_CPU" --stats-interval 0)
+# testpmd: both lcores on the capture CPU; the forwarding lcore's id (2)
+# differs from dumpcap's (0), PLATFORM.md
+TP_EAL=(--lcores "0@$CAP_CPU,2@$CAP_CPU" --main-lcore 0 --no-pci --file-prefix "${TAG}t" --log-level 'pmd.*:error')
 TP_APP=(--forward-mode=rxonly --nb-cores=1 --rxd=4096 --txd=512 -a --stats-period 1)
 
 run_one() {   # PATH TRAFFIC ENGINE REP
@@ -270,26 +214,30 @@ run_one() {   # PATH TRAFFIC ENGINE REP
     mkdir -p "$r" "$CAPDIR"
     printf 'path=%s\ntraffic=%s\nengine=%s\nrep=%s\nduration=%s\n' "$path" "$tr" "$eng" "$rep" "$DUR" >"$r/meta"
     path_up "$path"
-    wait_quiet
+    wait_quiet "$MAXWAIT"
     local rx=() rxpids=() ready='' rxname=rx
     case $eng in
     linecap)
-        rx=("$LC" -i "${REC_IF:-$REC_DEV}" "${LC_BASE[@]}" -w "$CAPDIR/cap.pcap" -b filesize:1000000 -b files:3
-            --stats-json "$r/rx.json" -- --file-prefix="${TAG}r")
+        rx=("${ON_CAP[@]}" "$LC" -i "${REC_IF:-$REC_DEV}" "${LC_BASE[@]}" -w "$CAPDIR/cap.pcap"
+            -b filesize:1000000 -b files:3 --stats-json "$r/rx.json" -- --file-prefix="${TAG}r")
+        ready='^linecap: port' ;;
+    linecap-pcapng)
+        rx=("${ON_CAP[@]}" "$LC" -i "${REC_IF:-$REC_DEV}" "${LC_BASE[@]}" -F pcapng -w "$CAPDIR/cap.pcapng"
+            -b filesize:1000000 -b files:3 --stats-json "$r/rx.json" -- --file-prefix="${TAG}r")
         ready='^linecap: port' ;;
     linecap-count)
-        rx=("$LC" -i "${REC_IF:-$REC_DEV}" "${LC_BASE[@]}" --count-only --stats-json "$r/rx.json"
+        rx=("${ON_CAP[@]}" "$LC" -i "${REC_IF:-$REC_DEV}" "${LC_BASE[@]}" --count-only --stats-json "$r/rx.json"
             -- --file-prefix="${TAG}r")
         ready='^linecap: port' ;;
     testpmd|dumpcap)
         rx=(dpdk-testpmd "${TP_EAL[@]}" --vdev "$REC_DEV" -- "${TP_APP[@]}")
         ready='packet forwarding - ports=' ;;
     tcpdump)
-        rx=(taskset -c 1 tcpdump -i "$REC_IF" -n -s 0 -w "$CAPDIR/td.pcap" -C 1000 -W 3 -Z root)
+        rx=("${ON_CAP[@]}" tcpdump -i "$REC_IF" -n -s 0 -w "$CAPDIR/td.pcap" -C 1000 -W 3 -Z root)
         ready='listening on' ;;
     netsniff-ng)
-        rx=(netsniff-ng --in "$REC_IF" --out "$CAPDIR/" --prefix ns --interval 1000MiB --overwrite 3
-            --silent --bind-cpu 1 --notouch-irq)
+        rx=("${ON_CAP[@]}" netsniff-ng --in "$REC_IF" --out "$CAPDIR/" --prefix ns --interval 1000MiB
+            --overwrite 3 --silent --bind-cpu "$CAP_CPU" --notouch-irq)
         ready='Running' ;;
     esac
     # testpmd's af_packet socket drops (see kern_counters); linecap counts
@@ -298,13 +246,13 @@ run_one() {   # PATH TRAFFIC ENGINE REP
         rx=(env LD_PRELOAD="$DIR/afp_drops.so" LCS_AFP_DROPS="$r/afp" "${rx[@]}") ;; esac
     local k0 k1
     k0=$(kern_counters)
-    start RX "$r/rx.log" "${rx[@]}"
+    spawn RX "$r/rx.log" "${rx[@]}"
     rxpids=("$P_RX")
     if ! wait_for "$r/rx.log" "$ready" 20 "$P_RX"; then
         log "$path $tr $eng $rep: receiver not ready: $(tail -3 "$r/rx.log" | tr '\n' '|')"
     fi
     if [ "$eng" = dumpcap ]; then
-        start DC "$r/dc.log" env LD_PRELOAD=librte_mempool_dpaa.so.23 taskset -c 0 \
+        spawn DC "$r/dc.log" env LD_PRELOAD=librte_mempool_dpaa.so.23 "${ON_GEN[@]}" \
             dpdk-dumpcap --file-prefix="${TAG}t" -i 0 -q -w "$CAPDIR/dump.pcapng"
         rxpids+=("$P_DC")
         wait_for "$r/dc.log" "^File: " 20 "$P_DC" ||
@@ -327,7 +275,7 @@ run_one() {   # PATH TRAFFIC ENGINE REP
     stop_pid "$P_RX" 30
     echo $? >"$r/rx.rc"
     gen_release "$r" "$gp"
-    PIDS=()
+    stop_all
     case $eng in
     dumpcap) capinfos -M -c "$CAPDIR/dump.pcapng" 2>/dev/null |
                  awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}' >"$r/dc.count" ;;
@@ -348,20 +296,22 @@ run_second() {   # TRAFFIC ENGINE REP
     mkdir -p "$r" "$CAPDIR"
     printf 'path=%s\ntraffic=%s\nengine=%s\nrep=%s\nduration=%s\nconsumers=2\n' memif-x2 "$tr" "$eng" "$rep" "$DUR" >"$r/meta"
     GEN_NS=""
-    wait_quiet
-    local rxp=() gp=()
+    wait_quiet "$MAXWAIT"
+    local rxp=() gp=() link=() out
     for i in 1 2; do
-        rm -f "$DIR/m$i.sock"
+        out=$("$LINKS" up memif "s$(($$ % 100000))m$i" --capture-owns) || die "links.sh up memif failed"
+        eval "$out"
+        link+=("$LINK_GEN")
         local cap=(-w "$CAPDIR/c$i.pcap" -b filesize:1000000 -b files:3 -B 1024)
         [ "$eng" = linecap-count ] && cap=(--count-only)
-        start RX "$r/rx$i.log" "$LC" -i "net_memif$i,role=server,id=0,socket=$DIR/m$i.sock,socket-abstract=no" \
+        spawn RX "$r/rx$i.log" "${ON_CAP[@]}" "$LC" -i "$LINK_CAPTURE" \
             "${LC_BASE[@]}" "${cap[@]}" --stats-json "$r/rx$i.json" -- --file-prefix="${TAG}r$i"
         rxp+=("$P_RX")
         wait_for "$r/rx$i.log" '^linecap: port' 20 "$P_RX" || log "second $tr: capture $i not ready"
     done
     sleep 0.3
     for i in 1 2; do
-        gen_start "$r" "$tr" "net_memif$i,role=client,id=0,socket=$DIR/m$i.sock,socket-abstract=no" "$i"
+        gen_start "$r" "$tr" "${link[$((i - 1))]}" "$i"
         eval "gp+=(\$GEN_PID$i)"
     done
     sleep "$T1"
@@ -373,8 +323,8 @@ run_second() {   # TRAFFIC ENGINE REP
     echo "0 0 0 0 0 0" >"$r/kern"
     for i in 1 2; do stop_pid "${rxp[$((i - 1))]}" 30; echo $? >"$r/rx$i.rc"; done
     for i in 1 2; do gen_release "$r" "${gp[$((i - 1))]}" "$i"; done
-    PIDS=()
-    rm -rf "$CAPDIR" "$DIR"/m?.sock
+    stop_all
+    rm -rf "$CAPDIR"
     $PY "$HELPER" row "$r" >>"$RUNS" || log "cannot parse run $r"
     log "$(tail -1 "$RUNS" | $PY "$HELPER" oneline)"
 }
@@ -430,6 +380,5 @@ EOF
 cp "$RUNS" "$OUT/study-runs.jsonl"
 $PY "$HELPER" report "$RUNS" "$DIR/meta.json" "$OUT" || die "report failed (runs in $RUNS)"
 log "done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s: $OUT/study.md"
-cleanup
-trap - EXIT
+lib_exit     # stop what runs, remove the links, then the logs
 if [ $SMOKE = 1 ] && [ "${LCS_KEEP:-0}" != 1 ]; then rm -rf "$DIR"; else log "run logs kept in $LOGS"; fi

@@ -2,7 +2,7 @@
 # Virtual links between a traffic generator and linecap, set up and torn down
 # by name. Run as root.
 #
-#   scripts/links.sh up KIND NAME [--mtu N] [--queues N]
+#   scripts/links.sh up KIND NAME [--mtu N] [--queues N] [--capture-owns] [--queue-size N]
 #   scripts/links.sh down NAME
 #   scripts/links.sh down-all
 #   scripts/links.sh list
@@ -26,6 +26,15 @@
 #          kernel interface lc-NAME (net_af_packet, tcpreplay, scapy) feeds it.
 #          net_tap leaves it down when it exits; `up` again sets it up.
 #
+# Options of up: --mtu N (veth, tap), --queues N (vhost), --queue-size N
+# (vhost: virtio-user's ring size, queue_size), and --capture-owns (memif,
+# vhost): the roles the other way round, the capture side owns the link and
+# is up and polling before the generator comes, as a NIC queue is polled
+# before traffic arrives (bench/study.sh): memif capture role=server,
+# generator role=client (start the capture first); vhost capture net_vhost
+# (the back end, server socket), generator net_virtio_user (it connects, and
+# needs --single-file-segments or --in-memory).
+#
 # `up` prints shell assignments (eval them): LINK_KIND, LINK_NAME, LINK_GEN and
 # LINK_CAPTURE (the -i device strings of the two sides), LINK_GEN_NETNS (run
 # the generator under `ip netns exec` when set), LINK_KERNEL_IF, LINK_NOTE.
@@ -38,7 +47,7 @@ RUN_DIR=${LC_LINKS_DIR:-/run/linecap}
 STATE=$RUN_DIR/links
 
 die() { echo "links.sh: $*" >&2; exit 1; }
-usage() { echo "links.sh: $*" >&2; echo "usage: links.sh up KIND NAME [--mtu N] [--queues N] | down NAME | down-all | list" >&2; exit 64; }
+usage() { echo "links.sh: $*" >&2; echo "usage: links.sh up KIND NAME [--mtu N] [--queues N] [--capture-owns] [--queue-size N] | down NAME | down-all | list" >&2; exit 64; }
 
 valid_name() {
     # lc-NAME-a must fit IFNAMSIZ (15 characters)
@@ -77,23 +86,31 @@ up_memif() {
     local sock=$RUN_DIR/$NAME.sock
     clear_socket "$sock" || true
     grep -qx "socket $sock" "$STATE/$NAME/created" 2>/dev/null || record "socket $sock"
-    local common="socket=$sock,socket-abstract=no"
-    q LINK_GEN "net_memif0,role=server,id=0,$common"
-    q LINK_CAPTURE "net_memif0,role=client,id=0,$common"
+    local common="socket=$sock,socket-abstract=no" gen=server cap=client first=generator
+    [ "$OWNS" = 0 ] || { gen=client cap=server first=capture; }
+    q LINK_GEN "net_memif0,role=$gen,id=0,$common"
+    q LINK_CAPTURE "net_memif0,role=$cap,id=0,$common"
     q LINK_GEN_NETNS ""
     q LINK_KERNEL_IF ""
-    q LINK_NOTE "start the generator (memif server) first: the client fails to start without the server socket"
+    q LINK_NOTE "start the $first (memif server) first: the client fails to start without the server socket"
 }
 
 up_vhost() {
     local sock=$RUN_DIR/$NAME.vhost
     clear_socket "$sock" || true
     grep -qx "socket $sock" "$STATE/$NAME/created" 2>/dev/null || record "socket $sock"
-    q LINK_GEN "net_vhost0,iface=$sock,queues=$QUEUES,client=1"
-    q LINK_CAPTURE "net_virtio_user0,path=$sock,queues=$QUEUES,server=1"
+    local virtio="net_virtio_user0,path=$sock,queues=$QUEUES${QSIZE:+,queue_size=$QSIZE}"
+    if [ "$OWNS" = 0 ]; then
+        q LINK_GEN "net_vhost0,iface=$sock,queues=$QUEUES,client=1"
+        q LINK_CAPTURE "$virtio,server=1"
+        q LINK_NOTE "either side may start first; the virtio-user side needs --single-file-segments or --in-memory"
+    else
+        q LINK_GEN "$virtio"
+        q LINK_CAPTURE "net_vhost0,iface=$sock,queues=$QUEUES"
+        q LINK_NOTE "start the capture (vhost-user back end, server socket) first; the generator (virtio-user) needs --single-file-segments or --in-memory"
+    fi
     q LINK_GEN_NETNS ""
     q LINK_KERNEL_IF ""
-    q LINK_NOTE "either side may start first; the virtio-user side needs --single-file-segments or --in-memory"
 }
 
 # create-if-absent helpers: each records what it created
@@ -164,7 +181,7 @@ cmd_up() {
     [ $# -ge 2 ] || usage "up needs KIND and NAME"
     KIND=$1 NAME=$2
     shift 2
-    MTU="" QUEUES=1
+    MTU="" QUEUES=1 OWNS=0 QSIZE=""
     while [ $# -gt 0 ]; do
         case $1 in
         --mtu) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 68 ] && [ "$2" -le 65535 ] ||
@@ -173,12 +190,18 @@ cmd_up() {
         --queues) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 64 ] ||
                       usage "--queues '${2:-}': expected a whole number from 1 to 64"
                   QUEUES=$2; shift 2 ;;
+        --queue-size) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le 32768 ] ||
+                          usage "--queue-size '${2:-}': expected a whole number from 1 to 32768"
+                      QSIZE=$2; shift 2 ;;
+        --capture-owns) OWNS=1; shift ;;
         *) usage "unknown option '$1'" ;;
         esac
     done
     case $KIND in memif|vhost|veth|tap) ;; *) usage "kind '$KIND': expected memif, vhost, veth or tap" ;; esac
     valid_name "$NAME"
     [ "$KIND" = veth ] || [ "$KIND" = tap ] || [ -z "$MTU" ] || usage "--mtu applies to veth and tap only"
+    [ "$KIND" = memif ] || [ "$KIND" = vhost ] || [ "$OWNS" = 0 ] || usage "--capture-owns applies to memif and vhost only"
+    [ "$KIND" = vhost ] || [ -z "$QSIZE" ] || usage "--queue-size applies to vhost only"
     mkdir -p "$STATE/$NAME" || die "cannot create $STATE/$NAME"
     chmod 755 "$RUN_DIR"
     if [ -f "$STATE/$NAME/kind" ]; then
@@ -264,6 +287,6 @@ up) cmd_up "$@" ;;
 down) cmd_down "$@" ;;
 down-all) [ $# = 0 ] || usage "down-all takes no arguments"; cmd_down_all ;;
 list) cmd_list ;;
--h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h|--help) sed -n '2,/^# Both are idempotent/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) usage "unknown command '$cmd'" ;;
 esac

@@ -271,3 +271,29 @@ case_links_vhost() {
     link_down
     link_gone
 }
+
+# --capture-owns turns the memif and vhost roles round (the capture side
+# serves: bench/study.sh); --queue-size reaches virtio-user; both refused
+# where they do not apply
+register links_roles
+case_links_roles() {
+    links_init lr
+    link_up memif --capture-owns
+    case $LINK_CAPTURE,$LINK_GEN in
+    net_memif0,role=server,*,net_memif0,role=client,*) ;;
+    *) fail "memif --capture-owns: capture $LINK_CAPTURE, generator $LINK_GEN" ;;
+    esac
+    link_down
+    link_up vhost --capture-owns --queue-size 1024
+    case $LINK_CAPTURE in net_vhost0,*) ;; *) fail "vhost --capture-owns: capture $LINK_CAPTURE" ;; esac
+    case $LINK_CAPTURE in *client=1*) fail "vhost --capture-owns: capture is a client: $LINK_CAPTURE" ;; esac
+    case $LINK_GEN in net_virtio_user0,*queue_size=1024*) ;; *) fail "vhost --capture-owns: generator $LINK_GEN" ;; esac
+    case $LINK_GEN in *server=1*) fail "vhost --capture-owns: generator in server mode: $LINK_GEN" ;; esac
+    link_down
+    local rc
+    "$LINKS" up veth "$LK" --capture-owns >/dev/null 2>&1; rc=$?
+    [ $rc = 64 ] || fail "veth --capture-owns: exit $rc, expected 64"
+    "$LINKS" up memif "$LK" --queue-size 8 >/dev/null 2>&1; rc=$?
+    [ $rc = 64 ] || fail "memif --queue-size: exit $rc, expected 64"
+    link_gone
+}

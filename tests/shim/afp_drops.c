@@ -1,6 +1,7 @@
-/* LD_PRELOAD shim for bench/study.sh: the drops of a process's AF_PACKET
- * sockets, which only the socket's owner can read (PACKET_STATISTICS) and
- * which DPDK 22.11's net_af_packet does not report.
+/* LD_PRELOAD shim for bench/study.sh (which builds it at run time): the
+ * drops of a process's AF_PACKET sockets, which only the socket's owner can
+ * read (PACKET_STATISTICS) and which DPDK 22.11's net_af_packet does not
+ * report.
  *
  * Records every AF_PACKET socket the process opens; reads its statistics
  * just before it is closed (and, for sockets still open, at exit); at exit
