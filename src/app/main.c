@@ -950,9 +950,9 @@ int main(int argc, char **argv)
         lc_err("%s", a->run.fatal_msg);
     }
     fin.forced = a->run.abort != 0;
-    st_summary(stderr, &fin, reason, a->writer.files, a->writer.nfiles, a->tmpl.dir);
+    st_summary(stderr, &fin, reason, a->writer.ret.files, a->writer.ret.nfiles, a->tmpl.dir);
     if (json_f) {
-        rc = st_json(json_f, &fin, reason, code, a->writer.files, a->writer.nfiles,
+        rc = st_json(json_f, &fin, reason, code, a->writer.ret.files, a->writer.ret.nfiles,
                      a->tmpl.dir);
         if (rc < 0) {
             lc_err("--stats-json '%s': cannot write: %s", c->stats_json, strerror(-rc));
@@ -963,7 +963,7 @@ int main(int argc, char **argv)
     if (!c->count_only) {
         char mname[400];
         rc = manifest_write(&a->man, c, a->dirfd, a->tmpl.dir, &fin, reason, code,
-                            a->writer.files, a->writer.nfiles, !c->no_sync, mname, sizeof(mname));
+                            a->writer.ret.files, a->writer.ret.nfiles, !c->no_sync, mname, sizeof(mname));
         /* After a failed run (a full disk, a removed directory) the cause
          * has had its error line: this is a consequence, a warning. */
         if (rc < 0 && code == 0) {

@@ -129,6 +129,30 @@ static bool file_start(struct rx_stream *s, uint64_t tsc)
     return true;
 }
 
+static void stop_for_limit(struct rx_stream *s)
+{
+    s->run->autostop = 1;
+    s->run->stop = 1;
+}
+
+/* Ask the rotation policy before a record of reclen bytes at ns (reclen 0:
+ * a time check) and carry out its answer: rotate (end the file, start the
+ * next: file_open stays false when no block was free for it), or stop the
+ * capture at a -a limit. False when stopped. */
+static bool rotate_or_stop(struct rx_stream *s, uint64_t ns, uint32_t reclen, uint64_t tsc)
+{
+    enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, reclen);
+    if (a == ROT_STOP) {
+        stop_for_limit(s);
+        return false;
+    }
+    if (a == ROT_ROTATE) {
+        file_end(s, tsc);
+        file_start(s, tsc);
+    }
+    return true;
+}
+
 /* Make room for a record of reclen bytes: a current block, and a spare when
  * the record will straddle into the next block. False: drop the record. */
 static bool reserve(struct rx_stream *s, uint32_t reclen)
@@ -223,14 +247,10 @@ static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t
     if (!s->file_open && !file_start(s, tsc))
         return 1;
     if (s->fst.bytes + reclen > s->lim_bytes || s->fst.pkts >= s->lim_pkts) {
-        enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, reclen);
-        if (a == ROT_STOP)
+        if (!rotate_or_stop(s, ns, reclen, tsc))
             return 2;
-        if (a == ROT_ROTATE) {
-            file_end(s, tsc);
-            if (!file_start(s, tsc))
-                return 1;
-        }
+        if (!s->file_open)
+            return 1;
     }
     if (!reserve(s, reclen))
         return 1;
@@ -240,9 +260,9 @@ static int record_slow(struct rx_stream *s, int si, struct rte_mbuf *m, uint32_t
         put_bytes(s, &h, sizeof(h), tsc);
     } else {
         uint8_t hdr[sizeof(struct pcap_rec_hdr)];
-        uint32_t sec = (uint32_t)(ns / 1000000000ULL);
-        pcap_put_rec_hdr(hdr, sec, (uint32_t)(ns - (uint64_t)sec * 1000000000ULL), caplen,
-                         m->pkt_len);
+        uint32_t sec, nsec;
+        pcap_ts_split(ns, &sec, &nsec);
+        pcap_put_rec_hdr(hdr, sec, nsec, caplen, m->pkt_len);
         put_bytes(s, hdr, sizeof(hdr), tsc);
     }
     uint32_t left = caplen;
@@ -279,12 +299,6 @@ static inline uint16_t budget_take(struct rx_stream *s, uint16_t n)
     return (uint16_t)take;
 }
 
-static void stop_for_limit(struct rx_stream *s)
-{
-    s->run->autostop = 1;
-    s->run->stop = 1;
-}
-
 /* Store a burst, specialised per format (ng: pcapng EPBs, else pcap
  * records) so that neither pays for the other. Measured: see
  * bench/RESULTS.md (net_null, 64 B). */
@@ -294,24 +308,14 @@ static __rte_always_inline void burst_store(struct rx_stream *s, int si, struct 
 {
     uint64_t ns = lc_clock_ns(s->clock, tsc);
     uint32_t sec = 0, nsec = 0;
-    if (!ng) {
-        sec = (uint32_t)(ns / 1000000000ULL);
-        nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
-    }
+    if (!ng)
+        pcap_ts_split(ns, &sec, &nsec);
     const uint32_t snap = s->snaplen;
     uint64_t bytes = 0, dropped = 0;
     uint16_t i = 0;
 
-    if (tsc >= s->deadline_tsc) {
-        enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, 0);
-        if (a == ROT_STOP) {
-            stop_for_limit(s);
-            keep = 0;
-        } else if (a == ROT_ROTATE) {
-            file_end(s, tsc);
-            file_start(s, tsc);
-        }
-    }
+    if (tsc >= s->deadline_tsc && !rotate_or_stop(s, ns, 0, tsc))
+        keep = 0;
 
     /* Writer behind and no block free: drop the burst in one step rather
      * than asking the free ring once per packet. */
@@ -342,10 +346,8 @@ static __rte_always_inline void burst_store(struct rx_stream *s, int si, struct 
             } else {
                 ns = lc_clock_ns(s->clock, tsc);
             }
-            if (!ng) {
-                sec = (uint32_t)(ns / 1000000000ULL);
-                nsec = (uint32_t)(ns - (uint64_t)sec * 1000000000ULL);
-            }
+            if (!ng)
+                pcap_ts_split(ns, &sec, &nsec);
         }
         uint32_t len = m->pkt_len;
         uint32_t caplen = RTE_MIN(len, snap);
@@ -380,10 +382,9 @@ static __rte_always_inline void burst_store(struct rx_stream *s, int si, struct 
         int r = record_slow(s, si, m, caplen, ns, tsc);
         if (r == 1) {
             dropped++;
-        } else if (r == 2) {
+        } else if (r == 2) {        /* rotate_or_stop stopped the capture */
             bytes -= len;
             keep = i;
-            stop_for_limit(s);
             break;
         }
     }
@@ -509,14 +510,7 @@ static void idle_work(struct rx_stream *s, uint64_t tsc)
         return;
     }
     if (tsc >= s->deadline_tsc) {
-        uint64_t ns = lc_clock_ns(s->clock, tsc);
-        enum rot_action a = rotation_decide(&s->rot, &s->fst, ns, 0);
-        if (a == ROT_STOP) {
-            stop_for_limit(s);
-        } else if (a == ROT_ROTATE) {
-            file_end(s, tsc);
-            file_start(s, tsc);
-        }
+        rotate_or_stop(s, lc_clock_ns(s->clock, tsc), 0, tsc);
         return;
     }
     if (s->cur && s->off > s->clean_off && tsc - s->last_handoff_tsc >= s->flush_ticks) {

@@ -39,46 +39,6 @@ static void fail(struct writer *w, int code, const char *fmt, ...)
     r->stop = 1;
 }
 
-static struct file_record *new_file_record(struct writer *w)
-{
-    if (w->nfiles == w->cap_files) {
-        unsigned cap = w->cap_files ? w->cap_files * 2 : 64;
-        struct file_record *f = realloc(w->files, cap * sizeof(*f));
-        if (f == NULL)
-            return NULL;
-        w->files = f;
-        w->cap_files = cap;
-    }
-    struct file_record *fr = &w->files[w->nfiles++];
-    memset(fr, 0, sizeof(*fr));
-    return fr;
-}
-
-/* -b files:N: keep the newest N closed files of this stream; delete only
- * files this run wrote, by the exact names it gave them. */
-static void ring_push(struct writer *w, struct writer_stream *ws, int idx)
-{
-    if (w->ring_files == 0)
-        return;
-    if (ws->ring_count == ws->ring_n) {
-        int old = ws->ring[ws->ring_head];
-        struct file_record *fr = &w->files[old];
-        if (fr->deleted) {
-            /* already deleted to make room */
-        } else if (unlinkat(w->dirfd, fr->name, 0) == 0 || errno == ENOENT) {
-            fr->deleted = true;
-            w->closed_bytes -= fr->bytes;
-        } else {
-            lc_warn("ring buffer: cannot remove %s: %s", fr->name, strerror(errno));
-        }
-        ws->ring[ws->ring_head] = idx;
-        ws->ring_head = (ws->ring_head + 1) % ws->ring_n;
-    } else {
-        ws->ring[(ws->ring_head + ws->ring_count) % ws->ring_n] = idx;
-        ws->ring_count++;
-    }
-}
-
 static uint64_t realtime_ns(void)
 {
     struct timespec ts;
@@ -129,6 +89,20 @@ static void writer_ifstats(const struct writer *w, struct format_ifstats *st)
 
 static bool reclaim_oldest(struct writer *w);
 
+/* Write n bytes at off of the open file. With a room policy, a full disk
+ * deletes this run's oldest closed file and writes again, while one is
+ * left. 0 or -errno; on success the file's size on disk is updated. */
+static int write_at(struct writer *w, struct writer_stream *ws, const void *buf, size_t n,
+                    uint64_t off, bool *fell_back)
+{
+    int rc = outfile_pwrite(&ws->f, buf, n, off, fell_back);
+    while (rc == -ENOSPC && ret_reclaims(&w->ret) && reclaim_oldest(w))
+        rc = outfile_pwrite(&ws->f, buf, n, off, fell_back);
+    if (rc == 0 && off + n > ws->disk_size)
+        ws->disk_size = off + n;
+    return rc;
+}
+
 /* Append the format's trailer (pcapng: the statistics blocks) after the
  * last complete record: the file's last partial page, kept in ws->tail, is
  * written again with the trailer behind it in one aligned write, and the
@@ -149,12 +123,7 @@ static void write_trailer(struct writer *w, struct writer_stream *ws)
     size_t padded = (keep + n + BLOCK_ALIGN - 1) & ~(size_t)(BLOCK_ALIGN - 1);
     memset(ws->tail + keep + n, 0, padded - keep - n);
     bool fell_back = false;
-    int rc = outfile_pwrite(&ws->f, ws->tail, padded, ws->tail_off, &fell_back);
-    /* a full disk with a room policy: delete the oldest file, write again */
-    while (rc == -ENOSPC && (w->disk_limit || w->min_free) && reclaim_oldest(w))
-        rc = outfile_pwrite(&ws->f, ws->tail, padded, ws->tail_off, &fell_back);
-    if (rc == 0 && ws->tail_off + padded > ws->disk_size)
-        ws->disk_size = ws->tail_off + padded;
+    int rc = write_at(w, ws, ws->tail, padded, ws->tail_off, &fell_back);
     if (rc < 0) {
         fail(w, EXIT_IOERR, "write %s/%s at offset %llu (statistics blocks): %s <- writer stream %d",
              w->tmpl.dir, ws->f.partial, (unsigned long long)ws->tail_off, strerror(-rc),
@@ -174,6 +143,21 @@ static void keep_tail(struct writer_stream *ws, const struct block *b)
     ws->tail_off = page;
 }
 
+/* A file closed whole: it counts towards the room policy and enters its
+ * stream's -b files:N ring, which may push out the oldest (deleted here:
+ * only files this run wrote, by the exact names it gave them). */
+static void keep_file(struct writer *w, struct writer_stream *ws, unsigned idx)
+{
+    int old = ret_keep(&w->ret, (int)(ws - w->ws), idx);
+    if (old < 0)
+        return;
+    const char *name = w->ret.files[old].name;
+    if (unlinkat(w->dirfd, name, 0) == 0 || errno == ENOENT)
+        ret_removed(&w->ret, (unsigned)old, false);
+    else
+        lc_warn("ring buffer: cannot remove %s: %s", name, strerror(errno));
+}
+
 static void close_file(struct writer *w, struct writer_stream *ws)
 {
     if (!ws->open)
@@ -191,7 +175,7 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         write_trailer(w, ws);
     int rc = outfile_close(&ws->f, w->sync);
     ws->open = false;
-    struct file_record *fr = new_file_record(w);
+    struct file_record *fr = ret_add(&w->ret);
     if (fr) {
         snprintf(fr->name, sizeof(fr->name), "%s", ws->f.final);
         fr->stream = ws->rx->id;
@@ -200,8 +184,6 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         fr->ts_first = ws->ts_first;
         fr->ts_last = ws->ts_last;
         fr->error = rc;
-        if (rc == 0)
-            w->closed_bytes += fr->bytes;
     }
     ws->disk_size = 0;
     ws->files++;
@@ -210,7 +192,7 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         fail(w, EXIT_IOERR, "close %s/%s: %s <- writer stream %d", w->tmpl.dir, ws->f.final,
              strerror(-rc), ws->rx->id);
     else if (fr)
-        ring_push(w, ws, (int)(fr - w->files));
+        keep_file(w, ws, (unsigned)(fr - w->ret.files));
 }
 
 static void open_file(struct writer *w, struct writer_stream *ws, const struct block *b)
@@ -258,19 +240,16 @@ static void count_lost(struct writer_stream *ws, const struct block *b, int idx)
  * False when none is left. */
 static bool reclaim_oldest(struct writer *w)
 {
-    while (w->reclaim_next < w->nfiles) {
-        struct file_record *fr = &w->files[w->reclaim_next++];
-        if (fr->deleted || fr->error)
-            continue;
-        if (unlinkat(w->dirfd, fr->name, 0) < 0 && errno != ENOENT) {
-            lc_warn("making room: cannot remove %s: %s", fr->name, strerror(errno));
+    int i;
+    while ((i = ret_reclaim_next(&w->ret)) >= 0) {
+        const char *name = w->ret.files[i].name;
+        if (unlinkat(w->dirfd, name, 0) < 0 && errno != ENOENT) {
+            lc_warn("making room: cannot remove %s: %s", name, strerror(errno));
             continue;
         }
-        fr->deleted = fr->reclaimed = true;
-        w->closed_bytes -= fr->bytes;
-        __atomic_store_n(&w->files_reclaimed, w->files_reclaimed + 1, __ATOMIC_RELAXED);
-        if (w->files_reclaimed == 1)
-            lc_info("making room: deleting this run's oldest closed files (first: %s)", fr->name);
+        ret_removed(&w->ret, (unsigned)i, true);
+        if (w->ret.files_reclaimed == 1)
+            lc_info("making room: deleting this run's oldest closed files (first: %s)", name);
         return true;
     }
     return false;
@@ -282,24 +261,21 @@ static bool reclaim_oldest(struct writer *w)
 static bool make_room(struct writer *w, struct writer_stream *ws, uint64_t grow)
 {
     for (;;) {
-        const char *why = NULL;
-        if (w->disk_limit) {
-            uint64_t open_bytes = 0;
+        uint64_t open_bytes = 0, avail = UINT64_MAX;
+        struct statvfs sv;
+        if (w->ret.disk_limit)
             for (int i = 0; i < w->nstreams; i++)
                 open_bytes += w->ws[i].disk_size;
-            if (w->closed_bytes + open_bytes + grow > w->disk_limit)
-                why = "--disk-limit";
-        }
-        struct statvfs sv;
-        if (why == NULL && w->min_free && fstatvfs(w->dirfd, &sv) == 0 &&
-            (uint64_t)sv.f_bavail * sv.f_frsize < w->min_free + grow)
-            why = "--min-free";
-        if (why == NULL)
+        if (w->ret.min_free && fstatvfs(w->dirfd, &sv) == 0)
+            avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+        enum ret_room room = ret_room(&w->ret, open_bytes, grow, avail);
+        if (room == RET_FITS)
             return true;
         if (!reclaim_oldest(w)) {
             fail(w, EXIT_IOERR, "%s %s/%s: no closed file of this run is left to delete "
                  "(files smaller than the limit are needed: see -b filesize) <- writer stream %d",
-                 why, w->tmpl.dir, ws->f.final, ws->rx->id);
+                 room == RET_DISK_LIMIT ? "--disk-limit" : "--min-free", w->tmpl.dir,
+                 ws->f.final, ws->rx->id);
             return false;
         }
     }
@@ -322,18 +298,12 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
         if (padded > b->len)
             memset(b->data + b->len, 0, padded - b->len);
         uint64_t end = b->file_off + padded;
-        int rc = 0;
-        if ((w->disk_limit || w->min_free) &&
+        int rc;
+        if (ret_reclaims(&w->ret) &&
             !make_room(w, ws, end > ws->disk_size ? end - ws->disk_size : 0))
             rc = -ENOSPC;
-        if (rc == 0)
-            rc = outfile_pwrite(&ws->f, b->data, padded, b->file_off, &fell_back);
-        /* A full disk with a room policy: delete the oldest file, write again. */
-        while (rc == -ENOSPC && (w->disk_limit || w->min_free) && !w->run->fatal &&
-               reclaim_oldest(w))
-            rc = outfile_pwrite(&ws->f, b->data, padded, b->file_off, &fell_back);
-        if (rc == 0 && end > ws->disk_size)
-            ws->disk_size = end;
+        else
+            rc = write_at(w, ws, b->data, padded, b->file_off, &fell_back);
         if (fell_back && !w->warned_buffered) {
             w->warned_buffered = true;
             lc_warn("%s: direct write refused; writing buffered (same bytes)", w->tmpl.dir);
@@ -447,16 +417,12 @@ int writer_init(struct writer *w, const struct writer_conf *c)
     w->ws = calloc((size_t)c->nstreams, sizeof(*w->ws));
     if (w->ws == NULL)
         return -ENOMEM;
+    if (ret_init(&w->ret, c->nstreams, c->ring_files, c->disk_limit, c->min_free) < 0)
+        goto nomem;
     for (int i = 0; i < c->nstreams; i++) {
         struct writer_stream *ws = &w->ws[i];
         ws->rx = &c->streams[i];
         ws->f.fd = -1;
-        if (c->ring_files) {
-            ws->ring_n = c->ring_files;
-            ws->ring = calloc(c->ring_files, sizeof(int));
-            if (ws->ring == NULL)
-                goto nomem;
-        }
         if (c->fmt->file_trailer) {
             ws->tail = aligned_alloc(BLOCK_ALIGN, WRITER_TAIL_CAP);
             if (ws->tail == NULL)
@@ -470,9 +436,6 @@ int writer_init(struct writer *w, const struct writer_conf *c)
     w->direct = true;
     w->sync = c->sync;
     w->mode = c->mode;
-    w->ring_files = c->ring_files;
-    w->disk_limit = c->disk_limit;
-    w->min_free = c->min_free;
     w->free = c->free;
     w->run = c->run;
     w->fmt = c->fmt;
@@ -487,14 +450,10 @@ nomem:
 void writer_free(struct writer *w)
 {
     if (w->ws) {
-        for (int i = 0; i < w->nstreams; i++) {
-            free(w->ws[i].ring);
+        for (int i = 0; i < w->nstreams; i++)
             free(w->ws[i].tail);
-        }
         free(w->ws);
         w->ws = NULL;
     }
-    free(w->files);
-    w->files = NULL;
-    w->nfiles = w->cap_files = 0;
+    ret_free(&w->ret);
 }

@@ -5,6 +5,7 @@
 #define LC_WRITER_H
 
 #include "capture/pipeline.h"
+#include "storage/retention.h"
 
 /* The last partial page of a file plus the largest trailer (16 ISBs of 112
  * bytes) fit in this. */
@@ -28,9 +29,6 @@ struct writer_stream {
     uint64_t tail_off;
     bool failed;                /* a write error ended this file */
     struct rx_counters cnt[BLOCK_MAX_SRC];      /* LC_WR_COUNTERS, owner: writer */
-    /* ring of closed files for -b files:N (indices into the file list) */
-    int *ring;
-    unsigned ring_n, ring_head, ring_count;
 };
 
 struct writer {
@@ -43,13 +41,6 @@ struct writer {
     bool direct;                /* try O_DIRECT */
     bool sync;                  /* fdatasync at close */
     unsigned mode;              /* file mode */
-    unsigned ring_files;        /* -b files:N, 0 = keep all */
-    /* Room on disk (--disk-limit, --min-free): when either is set, this
-     * run's oldest closed files are deleted to make room, also on ENOSPC. */
-    uint64_t disk_limit, min_free;
-    uint64_t closed_bytes;      /* bytes of this run's closed, undeleted files */
-    unsigned reclaim_next;      /* files[] below this are deleted */
-    volatile uint64_t files_reclaimed;
     struct rte_stack *free;
     struct run_state *run;
     const struct format_ops *fmt;
@@ -59,9 +50,10 @@ struct writer {
     volatile int rx_done;       /* all receive lcores finished */
     bool warned_buffered;
 
-    /* Closed files, appended by the writer, read by main after join. */
-    struct file_record *files;
-    unsigned nfiles, cap_files;
+    /* This run's closed files (ret.files[0..ret.nfiles), read by main
+     * after join) and which of them to delete: -b files:N, --disk-limit,
+     * --min-free. */
+    struct retention ret;
     volatile uint64_t files_closed;
 };
 

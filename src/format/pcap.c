@@ -50,7 +50,7 @@ static size_t pcap_valid_prefix(const uint8_t *buf, size_t len, uint64_t *nrec)
     while (len - off >= sizeof(struct pcap_rec_hdr)) {
         struct pcap_rec_hdr rh;
         memcpy(&rh, buf + off, sizeof(rh));
-        if (rh.caplen > snap || rh.caplen > rh.origlen || rh.ts_nsec >= 1000000000U)
+        if (rh.caplen > snap || rh.caplen > rh.origlen || rh.ts_nsec >= PCAP_NSEC_PER_SEC)
             break;
         if (rh.caplen == 0 && rh.origlen == 0 && rh.ts_sec == 0 && rh.ts_nsec == 0)
             break;                      /* zeros: the end of the data */

@@ -12,6 +12,7 @@
 #define PCAP_VERSION_MINOR 4
 #define LINKTYPE_ETHERNET 1
 #define LINKTYPE_RAW 101        /* raw IPv4/IPv6: no link-layer header */
+#define PCAP_NSEC_PER_SEC 1000000000U
 
 struct pcap_file_hdr {          /* section 4: File Header */
     uint32_t magic;
@@ -32,6 +33,15 @@ struct pcap_rec_hdr {           /* section 5: Packet Record */
 };
 _Static_assert(sizeof(struct pcap_rec_hdr) == 16, "pcap record header is 16 bytes (sec. 5)");
 _Static_assert(offsetof(struct pcap_rec_hdr, caplen) == 8, "CapLen at offset 8 (sec. 5)");
+
+/* A time in ns since the epoch as the record header's ts_sec and ts_nsec
+ * (seconds kept to 32 bits, as the header holds them). */
+static inline void pcap_ts_split(uint64_t ns, uint32_t *sec, uint32_t *nsec)
+{
+    uint32_t s = (uint32_t)(ns / PCAP_NSEC_PER_SEC);
+    *sec = s;
+    *nsec = (uint32_t)(ns - (uint64_t)s * PCAP_NSEC_PER_SEC);
+}
 
 /* Encode one record header at dst (no alignment required). */
 static inline void pcap_put_rec_hdr(uint8_t *dst, uint32_t sec, uint32_t nsec,
