@@ -6,7 +6,9 @@
 #ifndef LC_PIPELINE_H
 #define LC_PIPELINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -14,6 +16,7 @@
 #include <rte_stack.h>
 
 #include "capture/block.h"
+#include "dpdk/port.h"
 #include "common/tsclock.h"
 #include "filter/filter.h"
 #include "format/format.h"
@@ -114,5 +117,104 @@ struct port_pub {
 
 /* Receive loop for one stream (an lcore function). */
 int rx_stream_main(void *arg);
+
+/* The counters of source si of stream rx: its receive counters plus the
+ * writer's (wcnt: that stream's writer counters, NULL without a writer),
+ * by relaxed loads. The one sum behind the statistics and the pcapng
+ * statistics blocks. */
+void pipeline_source_counters(const struct rx_stream *rx, const struct rx_counters *wcnt, int si,
+                              uint64_t v[QC_MAX]);
+
+#define PIPELINE_MAX_PORTS ST_MAX_PORTS
+
+/* What a pipeline is built from. The pointers stay valid while it lives. */
+struct pipeline_conf {
+    int nrx;                            /* receive streams: lcores 1..nrx */
+    const unsigned *rx_cpus;            /* the CPU of each (statistics) */
+    unsigned main_cpu;                  /* the writer's CPU */
+    struct port_info *ports;            /* set up before pipeline_streams */
+    int nports;
+    uint32_t snaplen;
+    bool count_only;                    /* no pool, no writer, no files */
+    const struct lc_filter *filter;     /* NULL: keep every packet */
+    const char *filter_text;
+    const struct lc_clock *clock;
+    uint64_t count;                     /* -c: packets to keep, 0 = no limit */
+    struct rot_policy rot;              /* -b and the -a size and file limits */
+    bool rotating;                      /* -b given: decided once, by the caller */
+    uint64_t buffer_mib;                /* -B: the block pool */
+    const struct format_ops *fmt;
+    const struct format_info *finfo;    /* the ports as the file header names them */
+    int dirfd;                          /* output directory */
+    const struct name_template *tmpl;
+    bool sync;                          /* fdatasync at close */
+    unsigned mode;                      /* file mode */
+    unsigned ring_files;                /* -b files:N, 0 = keep all */
+    uint64_t disk_limit, min_free;
+};
+
+struct writer;
+
+/* Receive streams, the block pool and its free stack, the writer, and the
+ * device counters as the main thread publishes them. Zeroed memory is a
+ * pipeline that pipeline_free accepts. */
+struct pipeline {
+    struct pipeline_conf c;
+    struct run_state run;
+    struct block_pool pool;
+    unsigned held_max;                  /* blocks one stream may hold (block_plan) */
+    struct rte_stack *free;
+    struct rx_stream *streams;          /* c.nrx */
+    struct writer *w;                   /* NULL with count_only */
+    pthread_t wt;
+    double t_start;                     /* lc_now_s() at start */
+    uint64_t start_ns;                  /* CLOCK_REALTIME at start */
+    bool writer_running, launched, rx_stopped;
+    /* Device counters as the main thread reads them (they carry a port's
+     * counters across a reset), and as it last published them: the one copy
+     * every other thread reads (relaxed loads). */
+    uint64_t port_read[PIPELINE_MAX_PORTS][PC_MAX];
+    struct port_pub pub[PIPELINE_MAX_PORTS];
+};
+
+/* Keep c, build the file header once to know its size, then the block
+ * pool (before any port starts: populating a large pool takes time) and
+ * its free stack. Returns 0, or an exit code with one line in err. */
+int pipeline_init(struct pipeline *p, const struct pipeline_conf *c, char *err, size_t errlen);
+
+/* The streams, once c.ports are set up: every (port, queue) source spread
+ * over the receive streams. Returns 0, or an exit code with one line in err. */
+int pipeline_streams(struct pipeline *p, char *err, size_t errlen);
+
+/* Assemble and start the writer thread (on c.main_cpu), note the start
+ * time, launch the receive lcores. Returns 0, or an exit code with one
+ * line in err. */
+int pipeline_start(struct pipeline *p, char *err, size_t errlen);
+
+/* Read the device counters and publish them (main thread only; nothing
+ * once stopped: the final reading stays published). */
+void pipeline_poll_ports(struct pipeline *p);
+
+/* Stop receiving: the lcores end their files and return; the final device
+ * counters are read and published; the writer is told to drain what is
+ * queued and exit. Returns when the lcores are done, without waiting for
+ * the writer (pipeline_drained). Idempotent. */
+void pipeline_stop(struct pipeline *p);
+
+/* After pipeline_stop: whether the writer has drained and exited (true
+ * without a writer). Does not block. */
+bool pipeline_drained(struct pipeline *p);
+
+/* Tell the writer to stop writing now (a forced exit): what is queued is
+ * counted as unwritten_abort. */
+void pipeline_abort(struct pipeline *p);
+
+/* Counters now; the device's as last published unless read_ports (main
+ * thread only). Without read_ports any thread may call it. */
+void pipeline_snapshot(struct pipeline *p, struct st_snapshot *ss, bool read_ports);
+
+/* Stop and join whatever runs (waiting for the writer's drain), free
+ * everything. Needs the EAL. Idempotent; zeroed memory is fine. */
+void pipeline_free(struct pipeline *p);
 
 #endif

@@ -46,11 +46,6 @@ static uint64_t realtime_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t rx_load(const struct rx_stream *rx, int si, int idx)
-{
-    return __atomic_load_n(&rx->cnt[si].v[idx], __ATOMIC_RELAXED);
-}
-
 /* Per interface (port), cumulative since the capture started, over every
  * queue of the port whichever stream polls it. The receive counters are
  * relaxed loads (exact at the final close: the receive lcores have
@@ -76,13 +71,12 @@ static void writer_ifstats(const struct writer *w, struct format_ifstats *st)
         const struct rx_stream *rx = ws->rx;
         for (int si = 0; si < rx->nsrc; si++) {
             struct format_ifstats *f = &st[rx->src[si].ifid];
-            uint64_t filtered = rx_load(rx, si, QC_filtered);
-            uint64_t received = rx_load(rx, si, QC_received);
-            f->filteraccept += received > filtered ? received - filtered : 0;
-            f->osdrop += rx_load(rx, si, QC_dropped_no_block) + ws->cnt[si].v[QC_lost_disk] +
-                         ws->cnt[si].v[QC_unwritten_abort];
-            f->usrdeliv += ws->cnt[si].v[QC_written];
-            f->short_frames += rx_load(rx, si, QC_short_frames);
+            uint64_t v[QC_MAX];
+            pipeline_source_counters(rx, ws->cnt, si, v);
+            f->filteraccept += v[QC_received] > v[QC_filtered] ? v[QC_received] - v[QC_filtered] : 0;
+            f->osdrop += v[QC_dropped_no_block] + v[QC_lost_disk] + v[QC_unwritten_abort];
+            f->usrdeliv += v[QC_written];
+            f->short_frames += v[QC_short_frames];
         }
     }
 }

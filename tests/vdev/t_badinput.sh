@@ -180,3 +180,28 @@ case_file_mode() {
         [ "$m" = 600 ] || fail "$(basename "$f"): mode $m under umask 000, expected 600"
     done
 }
+
+# a failure after the ports started (too many receive cores for the queues;
+# -Z into a directory the user cannot write) still stops the ports and the
+# EAL: the vhost-user socket the port created is removed, exit 64 / 73 with
+# one line, no file (before the one teardown, these returns skipped
+# port_shutdown and rte_eal_cleanup and left the socket behind)
+register teardown_after_ports asan
+case_teardown_after_ports() {
+    local S=$T/sock errs=""
+    mkdir -p "$S"
+    chown nobody "$S"       # -Z nobody: the socket is removed after the drop
+    lc -i "net_vhost0,iface=$S/a.sock" -w "$W/cap.pcap" -f udp --cores 1,1
+    [ "$LC_RC" != 66 ] || skip "no net_vhost here: $(grep '^linecap' "$LC_ERR" | head -1)"
+    [ "$LC_RC" = 64 ] || errs="$errs; [--cores 1,1] exit $LC_RC, want 64"
+    grep -q '^linecap: error: --cores: 2 receive cores for 1 queues' "$LC_ERR" ||
+        errs="$errs; [--cores 1,1] no error line about the cores"
+    [ ! -e "$S/a.sock" ] || errs="$errs; [--cores 1,1] socket $S/a.sock left behind"
+    lc -i "net_vhost0,iface=$S/b.sock" -w "$W/cap.pcap" -f udp -Z nobody --stats-json "$T/s.json"
+    [ "$LC_RC" = 73 ] || errs="$errs; [-Z nobody] exit $LC_RC, want 73"
+    [ "$(grep -c '^linecap: error:' "$LC_ERR")" = 1 ] ||
+        errs="$errs; [-Z nobody] $(grep -c '^linecap: error:' "$LC_ERR") error lines, want 1"
+    [ ! -e "$S/b.sock" ] || errs="$errs; [-Z nobody] socket $S/b.sock left behind"
+    [ -z "$(ls -A "$W")" ] || errs="$errs; files left: $(ls -A "$W" | tr '\n' ' ')"
+    [ -z "$errs" ] || fail "${errs#; }"
+}
