@@ -2,16 +2,14 @@
 
 #include <string.h>
 
-#include "capture/writer.h"
 #include "common/log.h"
 
 int report_exit(struct app *a, const char *reason)
 {
     const struct config *c = &a->cfg;
     const struct run_state *run = &a->pipe.run;
-    const struct writer *w = a->pipe.w;
-    const struct file_record *files = w ? w->ret.files : NULL;
-    unsigned nfiles = w ? w->ret.nfiles : 0;
+    const struct file_record *files;
+    unsigned nfiles = pipeline_files(&a->pipe, &files);
     struct st_snapshot fin;
     int rc;
 

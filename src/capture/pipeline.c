@@ -385,3 +385,9 @@ void pipeline_free(struct pipeline *p)
     block_pool_free(&p->pool);
     p->launched = false;
 }
+
+unsigned pipeline_files(const struct pipeline *p, const struct file_record **files)
+{
+    *files = p->w ? p->w->ret.files : NULL;
+    return p->w ? p->w->ret.nfiles : 0;
+}

@@ -213,6 +213,10 @@ void pipeline_abort(struct pipeline *p);
  * thread only). Without read_ports any thread may call it. */
 void pipeline_snapshot(struct pipeline *p, struct st_snapshot *ss, bool read_ports);
 
+/* The files this run closed, in closing order (deleted ones marked): read
+ * after the writer has exited. Returns how many; *files NULL with none. */
+unsigned pipeline_files(const struct pipeline *p, const struct file_record **files);
+
 /* Stop and join whatever runs (waiting for the writer's drain), free
  * everything. Needs the EAL. Idempotent; zeroed memory is fine. */
 void pipeline_free(struct pipeline *p);

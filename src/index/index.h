@@ -1,0 +1,143 @@
+/* src/index/index.h (issue 13): the packet index written beside
+ * every capture file (NAME.pcap -> NAME.pcap.idx), and the queries it
+ * answers. Pure C, no DPDK: linecap (writer thread), `linecap index`,
+ * `linecap recover` and `linecap extract` all use it. The owner of
+ * src/index (helper X1) may refine names/fields but must keep the shape and
+ * tell the others; X2 and X3 code against this shape.
+ *
+ * Model: the capture file is cut into CHUNKS of consecutive records (a new
+ * chunk starts when the current one reaches IDX_CHUNK_BYTES of file bytes,
+ * at a record boundary). For every chunk the index keeps its file offset,
+ * its record count and its first/min/max timestamps; for every KEY seen in
+ * the file (an IPv4/IPv6 address, an L4 protocol, a TCP/UDP/SCTP port, a
+ * VLAN ID), the set of chunks whose records carry it (posting list, delta
+ * varints or a bitmap, whichever is smaller). A query answers a set of
+ * chunks that MAY hold matching records (a superset); the caller reads those
+ * chunks and runs the whole libpcap filter on each record, so the answer is
+ * exact. Frames whose keys cannot be parsed are in no key list: a query that
+ * asks for a key can still skip them only when the filter could never match
+ * them (see idx_plan: unparsed frames are tracked per chunk as "opaque", and a
+ * chunk with opaque records is always a candidate unless the plan is
+ * time-only or says otherwise). */
+#ifndef LC_INDEX_H
+#define LC_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IDX_SUFFIX ".idx"
+#define IDX_VERSION 1
+
+enum idx_key_kind {
+    IDX_K_IPV4 = 1,     /* 4 bytes, network order; src or dst */
+    IDX_K_IPV6,         /* 16 bytes; src or dst (first header) */
+    IDX_K_PROTO,        /* 1 byte: IP protocol / IPv6 next header (first) */
+    IDX_K_PORT,         /* 2 bytes, network order: TCP, UDP or SCTP src or dst */
+    IDX_K_VLAN,         /* 2 bytes: VLAN ID (12 bits), outer or inner tag */
+    IDX_K_MAX
+};
+
+struct idx_key {
+    uint8_t kind;       /* enum idx_key_kind */
+    uint8_t len;        /* bytes of v used */
+    uint8_t v[16];
+};
+
+/* ---- building (one capture file, records in file order) ---- */
+
+struct idx_builder;
+
+/* linktype: of the file (pcap) or of interface 0 (pcapng; see add's
+ * linktype). Returns NULL on ENOMEM. */
+struct idx_builder *idx_builder_new(void);
+
+/* One record. off: file offset of the record's first byte (its header);
+ * rec_len: the record's length in the file (header + data + padding);
+ * ts_ns: its timestamp (ns since 1970); frame/caplen: the bytes captured;
+ * linktype: LINKTYPE_ETHERNET (1) or LINKTYPE_RAW (101) parse keys, others
+ * are opaque. Keys: Ethernet, 802.1Q/802.1ad (QinQ: outer and inner),
+ * IPv4, IPv6 (first header), TCP, UDP, SCTP, ICMP. O(frame header) work,
+ * no allocation in steady state. Returns 0 or -ENOMEM. */
+int idx_builder_add(struct idx_builder *b, uint64_t off, uint32_t rec_len, uint64_t ts_ns,
+                    const uint8_t *frame, uint32_t caplen, uint32_t linktype);
+
+/* The whole index file image for a capture file whose indexed records end
+ * at data_end (the first byte after the last record added) and whose size
+ * and identity are given (so a reader can tell a stale index: see
+ * struct idx_ident). *out is malloc'd. Returns 0 or -ENOMEM. The builder
+ * can be reset and reused after this (idx_builder_reset). */
+struct idx_ident {
+    uint64_t file_size;         /* capture file size the index describes */
+    uint64_t data_end;          /* end of the last indexed record */
+    uint32_t format;            /* 1 pcap, 2 pcapng */
+    uint8_t head[64];           /* the capture file's first 64 bytes (or fewer: zero padded) */
+};
+int idx_builder_finish(struct idx_builder *b, const struct idx_ident *id, uint8_t **out,
+                       size_t *outlen);
+void idx_builder_reset(struct idx_builder *b);
+void idx_builder_free(struct idx_builder *b);
+
+/* Build the index of an existing pcap or pcapng file (any writer: tcpdump,
+ * dumpcap, linecap) into memory. Returns 0, or a negative errno / -EINVAL
+ * (not pcap/pcapng) with one line in err. */
+int idx_build_fd(int fd, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+
+/* ---- reading ---- */
+
+struct idx_chunk {
+    uint64_t off;               /* file offset of its first record */
+    uint64_t end;               /* offset after its last record */
+    uint64_t ts_first, ts_min, ts_max;
+    uint32_t records;
+    uint32_t opaque;            /* records whose keys could not be parsed */
+};
+
+struct idx {
+    const uint8_t *buf;         /* the validated image (not owned) */
+    size_t len;
+    struct idx_ident ident;
+    uint64_t ts_min, ts_max, records;
+    uint32_t nchunks;
+    const struct idx_chunk *chunks;     /* decoded table (owned: idx_close) */
+    /* private: key directory */
+    void *priv;
+};
+
+/* Validate (magic, version, checksum, every offset and length in bounds)
+ * and decode the chunk table. Never trusts the image: fuzzed. Returns 0 or
+ * -EINVAL/-ENOMEM with one line in err. */
+int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t errlen);
+void idx_close(struct idx *x);
+
+/* Whether x describes the capture file whose size and first bytes are
+ * given (else stale: rebuild or scan). */
+bool idx_matches(const struct idx *x, const struct idx_ident *file);
+
+/* Chunk sets are bitmaps of nchunks bits (uint64_t words). */
+size_t idx_set_words(const struct idx *x);
+/* Set out to the chunks holding key k. */
+void idx_lookup(const struct idx *x, const struct idx_key *k, uint64_t *out);
+/* Chunks overlapping [from_ns, to_ns] (inclusive). */
+void idx_time(const struct idx *x, uint64_t from_ns, uint64_t to_ns, uint64_t *out);
+/* Chunks with opaque records. */
+void idx_opaque(const struct idx *x, uint64_t *out);
+
+/* ---- query plans (libpcap expression -> chunk sets) ---- */
+
+/* A plan is a small tree over index primitives built from a libpcap
+ * filter expression by idx_plan_compile: host/src host/dst host (v4, v6),
+ * net (v4 prefix: treated as "all" unless it is a /32), port/src/dst port,
+ * tcp/udp/sctp/icmp/icmp6/proto N/ip proto N, vlan N, and/or/not and
+ * parentheses. Any other primitive is ALL (no pruning). "not X" is ALL
+ * (a chunk with X can hold records without X). An expression libpcap
+ * rejects is not the plan's concern: the caller compiles it with libpcap
+ * first (exit 65). */
+struct idx_plan;
+int idx_plan_compile(const char *expr, struct idx_plan **out, char *err, size_t errlen);
+void idx_plan_free(struct idx_plan *p);
+/* Candidate chunks of x for plan p (NULL plan: all), ANDed with the
+ * opaque rule above. */
+void idx_plan_eval(const struct idx_plan *p, const struct idx *x, uint64_t *out);
+
+#endif
