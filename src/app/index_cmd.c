@@ -191,7 +191,8 @@ static void do_dir(struct tally *t, const char *dir)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         char p[4096];
         struct stat st;

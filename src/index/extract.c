@@ -13,7 +13,8 @@
  * timestamp of its next matching record; a file not yet started sits there
  * keyed by the lowest timestamp it can give (its candidate chunks' ts_min),
  * so it is started (its buffer allocated, its ranges read) only when the
- * merge reaches its time. Ties go to the earlier file (mergecap's rule).
+ * merge reaches its time. Equal timestamps go as mergecap orders them: the
+ * head of the file given later first.
  *
  * The index only prunes: every record read is decoded and run through the
  * window and the whole libpcap program. When a chunk does not hold what the
@@ -368,11 +369,14 @@ static int out_shb(struct out *o)
     return out_put(o, b, total);
 }
 
-/* The pcapng output interface for (linktype, snaplen): written on first use. */
+/* The pcapng output interface of a link type: written on first use, with
+ * snaplen (phase 1 gives the largest of the inputs of that link type). One
+ * per link type, not per (link type, snaplen): libpcap refuses a pcapng
+ * file whose interfaces differ in snaplen, and `| tcpdump -r -` must work. */
 static int out_if(struct out *o, uint32_t linktype, uint32_t snaplen)
 {
     for (int i = 0; i < o->noif; i++)
-        if (o->oif[i].linktype == linktype && o->oif[i].snaplen == snaplen)
+        if (o->oif[i].linktype == linktype)
             return i;
     if (o->noif == (int)(sizeof(o->oif) / sizeof(o->oif[0])))
         return -1;
@@ -512,7 +516,7 @@ static int add_dir(struct ctx *c, const char *dir)
         n++;
     }
     closedir(d);
-    if (rc == 0)
+    if (rc == 0 && n > 1)
         qsort(names, n, sizeof(*names), cmp_str);
     char path[4096];
     for (size_t i = 0; i < n; i++) {
@@ -911,7 +915,7 @@ static void fall_back(struct ctx *c, struct xfile *x, uint64_t skip_below, const
 static int next_match(struct ctx *c, struct xfile *x)
 {
     for (;;) {
-        uint64_t off;
+        uint64_t off = 0;
         int r = next_raw(c, x, &off);
         if (r == R_END) {
             if (x->scan || x->ri + 1 >= x->nranges)
@@ -1160,7 +1164,7 @@ static void free_file(struct xfile *x)
 static int prepare(struct ctx *c, struct xfile *x)
 {
     struct loaded l = {0};
-    char why[600] = "";
+    char why[5000] = "";
     int rc = 1;
     bool have = false, trusted = false;
 
@@ -1327,7 +1331,9 @@ static bool heap_less(const struct xfile *a, const struct xfile *b)
     uint64_t ka = a->started ? a->ts : a->key_lo, kb = b->started ? b->ts : b->key_lo;
     if (ka != kb)
         return ka < kb;
-    return a->order < b->order;
+    /* mergecap's rule: of the heads with the same timestamp, the file
+     * given last goes first (wiretap's is_earlier() holds for ties) */
+    return a->order > b->order;
 }
 
 static void heap_down(struct xfile **h, size_t n, size_t i)
@@ -1344,19 +1350,6 @@ static void heap_down(struct xfile **h, size_t n, size_t i)
         h[i] = h[m];
         h[m] = t;
         i = m;
-    }
-}
-
-static void heap_up(struct xfile **h, size_t i)
-{
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!heap_less(h[i], h[p]))
-            return;
-        struct xfile *t = h[i];
-        h[i] = h[p];
-        h[p] = t;
-        i = p;
     }
 }
 
@@ -1404,6 +1397,23 @@ static int merge(struct ctx *c, struct xfile **h, size_t n)
 }
 
 /* ---------------------------------------------------------------- the run */
+
+/* The largest snaplen (0 = 262144) of the inputs' interfaces of a link type. */
+static uint32_t snap_max(struct xfile **live, size_t nlive, uint32_t linktype)
+{
+    uint32_t m = 0;
+    for (size_t i = 0; i < nlive; i++) {
+        struct xfile *x = live[i];
+        struct iface *fs = x->fmt == FMT_PCAP ? &x->pif : x->if0;
+        uint32_t nf = x->fmt == FMT_PCAP ? 1 : x->nif0;
+        for (uint32_t k = 0; k < nf; k++) {
+            uint32_t s = fs[k].snaplen ? fs[k].snaplen : 262144;
+            if (fs[k].linktype == linktype && s > m)
+                m = s;
+        }
+    }
+    return m ? m : 262144;
+}
 
 int extract_run(const struct extract_req *req, struct extract_report *rep, char *err,
                 size_t errlen)
@@ -1524,13 +1534,14 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
         out_pcap_header(&c.out, lt0, snap);
     } else {
         out_shb(&c.out);
-        for (size_t i = 0; i < nlive; i++)
-            for (uint32_t k = 0; k < live[i]->nif0; k++)
-                live[i]->if0[k].outif = out_if(&c.out, live[i]->if0[k].linktype,
-                                               live[i]->if0[k].snaplen);
-        for (size_t i = 0; i < nlive; i++)
-            if (live[i]->fmt == FMT_PCAP)
-                live[i]->pif.outif = out_if(&c.out, live[i]->pif.linktype, live[i]->pif.snaplen);
+        for (size_t i = 0; i < nlive; i++) {
+            struct xfile *x = live[i];
+            struct iface *fs = x->fmt == FMT_PCAP ? &x->pif : x->if0;
+            uint32_t nf = x->fmt == FMT_PCAP ? 1 : x->nif0;
+            for (uint32_t k = 0; k < nf; k++)
+                fs[k].outif = out_if(&c.out, fs[k].linktype,
+                                     snap_max(live, nlive, fs[k].linktype));
+        }
         if (c.out.noif == 0)
             out_if(&c.out, LINKTYPE_ETHERNET, 262144);
     }

@@ -20,7 +20,8 @@ enum extract_format { EXTRACT_PCAP = 0, EXTRACT_PCAPNG = 1 };
 struct extract_req {
     /* files, or directories: every *.pcap, *.pcapng, *.cap in it (not
      * recursive, names starting with '.' skipped: partial files), in name
-     * order; files in the order given. Ties in time go to the earlier file. */
+     * order; files in the order given. Of records with the same timestamp
+     * in different files, mergecap's order: the later file's first. */
     const char *const *paths;
     size_t npaths;
     uint64_t from_ns;           /* window [from_ns, to_ns): 0 = no start */
