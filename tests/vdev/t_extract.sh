@@ -473,3 +473,50 @@ case_extract_errors() {
     lc_raw index --help
     expect_rc 0 "index --help"
 }
+
+# more files without an index than extract scans at once (64): the others
+# are indexed in memory and opened when the merge reaches them
+register extract_many_unindexed asan
+case_extract_many_unindexed() {
+    local S=$W/store n
+    ex_store "$S" -b filesize:40
+    rm -f "$S"/*.idx
+    n=$(ex_files "$S" | wc -l)
+    [ "$n" -gt 70 ] || fail "only $n files: the case needs more than 64"
+    ex_oracle "$S"
+    printf ';;%s\n' "" "host 10.0.0.1" "tcp port 80" "vlan 100" "ip6 and udp" >"$T/q.txt"
+    ex_windows "$T/merged.pcap" "ip" | sed -n '1,4p' >>"$T/q.txt"
+    ex_queries "$S" pcap "$T/q.txt"
+    grep -q "indexed in memory" "$LC_ERR" || fail "no file was indexed in memory: $(tail -3 "$LC_ERR")"
+    grep -q "$n scanned without index" "$LC_ERR" || fail "report: $(tail -1 "$LC_ERR")"
+}
+
+# an index that passes every check before reading (same size, same first 64
+# bytes, not older than the file) but whose chunks do not match the records
+# (their timestamps moved): the file falls back to a scan at the first
+# record outside its chunk's time range; the answer stays exact
+register extract_fallback asan
+case_extract_fallback() {
+    local S=$W/store f
+    ex_store "$S"
+    ex_index "$S"
+    f=$(ex_files "$S" | sed -n 2p)
+    ex_py "$f" <<'EOF'
+import struct
+b = bytearray(open(sys.argv[1], "rb").read())
+p, offs = 24, []
+while p + 16 <= len(b):
+    offs.append(p)
+    p += 16 + struct.unpack("<I", b[p + 8:p + 12])[0]
+for o in offs[len(offs) // 2:]:
+    s = struct.unpack("<I", b[o:o + 4])[0]
+    b[o:o + 4] = struct.pack("<I", s + 1)
+open(sys.argv[1], "r+b").write(bytes(b))
+EOF
+    touch -d "@$(($(stat -c %Y "$f.idx") - 10))" "$f"
+    ex_oracle "$S"
+    printf ';;%s\n' "" "ip" "tcp or udp" >"$T/q.txt"
+    ex_queries "$S" pcap "$T/q.txt"
+    grep -q "the index does not describe the file at offset" "$LC_ERR" ||
+        fail "no fallback notice: $(grep -v 'files considered' "$LC_ERR" | head -3)"
+}
