@@ -18,15 +18,15 @@
 #   bench/index.sh [BUILD]
 #
 # Environment: LCI_DIR (/var/tmp/lci: on the disk under test), LCI_GB (40),
-# LCI_FILE_MB (40), LCI_FLOWS (10000), LCI_RATE (generator rate, 4g: what the
-# disk takes), LCI_TD_FILES (20, or "all"), LCI_OUT (- = stdout only, the
+# LCI_FILE_MB (40), LCI_FLOWS (10000), LCI_RATE (generator rate, 1g: the store
+# then spans about 5 minutes, so that a 1-minute window is a part of it), LCI_TD_FILES (20, or "all"), LCI_OUT (- = stdout only, the
 # default; a file: the "Packet index" section is appended to it), LCI_KEEP.
 . "$(dirname "$0")/lib.sh"
 DIR=${LCI_DIR:-/var/tmp/lci}
 GB=${LCI_GB:-40}
 FMB=${LCI_FILE_MB:-40}
 FLOWS=${LCI_FLOWS:-10000}
-RATE=${LCI_RATE:-4g}
+RATE=${LCI_RATE:-1g}
 TDF=${LCI_TD_FILES:-20}
 OUT=${LCI_OUT:--}
 STORE=$DIR/store
@@ -132,7 +132,7 @@ read -r tmin tmax < <(for f in "${files[0]}" "${files[-1]}"; do
     tcpdump -tt -nn -r "$f" -c 1 2>/dev/null | awk '{print $1}'; done | xargs)
 mid=$(awk -v a="$tmin" -v b="$tmax" 'BEGIN{printf "%d", (a + b) / 2}')
 drop
-"$LC" extract --from "$mid" --to "$((mid + 60))" -w "$LOGS/win.pcap" "$STORE" 2>"$LOGS/win.err" ||
+"$LC" extract --from "$mid" --to "$((mid + 60))" -w /dev/null "$STORE" 2>"$LOGS/win.err" ||
     die "extract window: $(tail -1 "$LOGS/win.err")"
 win_report=$(tail -1 "$LOGS/win.err")
 span=$(awk -v a="$tmin" -v b="$tmax" 'BEGIN{printf "%.0f", b - a}')
