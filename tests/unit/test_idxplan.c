@@ -71,7 +71,7 @@ static void frames(void)
         t.raw = 1;
         add(raw, &nraw, &t, 0);
     }
-    /* ARP, other ethertype, a runt */
+    /* ARP, other ethertype */
     memset(&t, 0, sizeof(t));
     t.ipv = 0;
     tf_v4(t.src, 10, 0, 0, 1);
@@ -83,6 +83,27 @@ static void frames(void)
     memset(&t, 0, sizeof(t));
     t.ipv = -1;
     add(eth, &neth, &t, 0);
+    /* an untagged IPv4/UDP frame (ports 1234 -> 5678) that libpcap's
+     * "vlan 10 or port 80" accepts: after "vlan" the port test reads 4 bytes
+     * further in (type = IP length 0x0800, proto = source byte 1 = 17,
+     * IHL = the IP ID's high byte 5, port = the UDP length 80) */
+    memset(&t, 0, sizeof(t));
+    t.ipv = 4;
+    t.proto = 17;
+    t.sport = 1234;
+    t.dport = 5678;
+    tf_v4(t.src, 10, 17, 0, 1);
+    tf_v4(t.dst, 10, 0, 7, 7);
+    add(eth, &neth, &t, 0);
+    uint8_t *sh = eth[neth - 1].b;
+    sh[16] = 0x08;
+    sh[17] = 0x00;
+    sh[18] = 0x05;
+    sh[24] = sh[25] = 0;
+    sh[38] = 0;
+    sh[39] = 80;
+    /* a runt */
+    memset(&t, 0, sizeof(t));
     t.ipv = 4;
     t.proto = 6;
     tf_v4(t.src, 10, 0, 0, 1);
@@ -160,6 +181,7 @@ static const char *fixed[] = {
     "icmp or icmp6", "ip and not udp", "vlan 10 or host 10.0.0.1", "mpls or port 80",
     "ip[9] = 6 or port 53", "ip6 and tcp", "proto \\tcp", "tcp dst port 80 or udp src port 1001",
     "host 10.0.0.1 and (port 80 or 443)", "port 443 and host 192.168.1.1 or host 10.0.2.5",
+    "vlan 10 or port 80", "vlan 10 or udp", "(vlan 10 or tcp) or port 80", "mpls 5 or port 80",
 };
 
 /* a random expression over the primitives */
