@@ -33,9 +33,10 @@
 #define IDX_FORMAT_PCAPNG 2
 
 /* The default chunk: a new chunk starts at the first record boundary at or
- * past this many file bytes. 16 KiB measured (docs/INDEX.md, bench/idxbuild.c):
- * index 0.6 % of the pcap bytes on the ~965 B mix and 4.6 % at 64 B with
- * 10,000 flows, and a one-host query reads 0.16 % of a ~965 B store. */
+ * past this many file bytes. 16 KiB by measurement (bench/idxbuild.c,
+ * docs/INDEX.md; 10,000 flows): the index is 0.45 % of the pcap bytes on the
+ * ~965 B mix (0.76 % for 40 MB files) and 2.9 % at 64 B (3.2 %), and a
+ * one-host query reads 0.17 % of a ~965 B file's bytes. */
 #define IDX_CHUNK_BYTES (16u << 10)
 #define IDX_CHUNK_MIN 512u
 #define IDX_CHUNK_MAX (64u << 20)
@@ -96,6 +97,9 @@ void idx_builder_free(struct idx_builder *b);
  * dumpcap, linecap) into memory. Returns 0, or a negative errno / -EINVAL
  * (not pcap/pcapng) with one line in err. */
 int idx_build_fd(int fd, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* The same with chunks of chunk_bytes (IDX_CHUNK_MIN..IDX_CHUNK_MAX). */
+int idx_build_fd_chunk(int fd, uint32_t chunk_bytes, uint8_t **out, size_t *outlen, char *err,
+                       size_t errlen);
 
 /* ---- reading ---- */
 
