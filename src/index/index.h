@@ -72,8 +72,11 @@ int idx_builder_set_chunk_bytes(struct idx_builder *b, uint32_t bytes);
  * ts_ns: its timestamp (ns since 1970); frame/caplen: the bytes captured;
  * linktype: LINKTYPE_ETHERNET (1) or LINKTYPE_RAW (101) parse keys, others
  * are opaque. Keys: Ethernet, 802.1Q/802.1ad (QinQ: outer and inner),
- * IPv4, IPv6 (first header), TCP, UDP, SCTP, ICMP. O(frame header) work,
- * no allocation in steady state. Returns 0 or -ENOMEM. */
+ * IPv4, IPv6 (first header), TCP, UDP, SCTP, ICMP, ARP. O(frame header)
+ * work, no allocation in steady state (key updates are queued a few
+ * records behind: idx_builder_finish applies the rest). Returns 0, -EINVAL
+ * (rec_len 0, or off before the end of the previous record: not added), or
+ * -ENOMEM (sticky: the builder is unusable until reset). */
 int idx_builder_add(struct idx_builder *b, uint64_t off, uint32_t rec_len, uint64_t ts_ns,
                     const uint8_t *frame, uint32_t caplen, uint32_t linktype);
 
@@ -131,7 +134,8 @@ int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t er
 void idx_close(struct idx *x);
 
 /* Whether x describes the capture file whose size and first bytes are
- * given (else stale: rebuild or scan). */
+ * given (else stale: rebuild or scan). file->format is compared unless 0;
+ * file->data_end is not compared. */
 bool idx_matches(const struct idx *x, const struct idx_ident *file);
 
 /* Chunk sets are bitmaps of nchunks bits (uint64_t words). */
