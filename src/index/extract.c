@@ -29,7 +29,6 @@
 #include "index/index.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -981,10 +980,9 @@ struct loaded {
     struct stat st;
 };
 
-/* Read and validate NAME.idx (adding the bytes read to *bytes). Returns
- * true with l filled, or false with why. Touches nothing shared: the
- * preloading thread runs it. */
-static bool load_index(const char *path, struct loaded *l, uint64_t *bytes, char *why, size_t wl)
+/* Read and validate NAME.idx. Returns true with l filled, or false with
+ * why (a static or l-held reason). */
+static bool load_index(struct ctx *c, const char *path, struct loaded *l, char *why, size_t wl)
 {
     char ip[4200];
     snprintf(ip, sizeof(ip), "%s%s", path, IDX_SUFFIX);
@@ -1014,7 +1012,7 @@ static bool load_index(const char *path, struct loaded *l, uint64_t *bytes, char
         l->img = NULL;
         return false;
     }
-    *bytes += l->len;
+    c->rep->idx_bytes += l->len;
     char e[256] = "";
     if (idx_open(&l->x, l->img, l->len, e, sizeof(e)) != 0) {
         snprintf(why, wl, "%s: %s", ip, e[0] ? e : "not a valid index");
@@ -1032,128 +1030,6 @@ static void unload(struct loaded *l)
         idx_close(&l->x);
     free(l->img);
     memset(l, 0, sizeof(*l));
-}
-
-/* Phase 1 opens every file's index: a second thread loads (reads and
- * opens) the odd-numbered files' indexes while the main thread loads the
- * even ones and decides, at most PRE_AHEAD files ahead of the main thread
- * (bounded memory). The main thread takes the results in file order, so
- * the answer and the report are those of one thread. */
-#define PRE_AHEAD 16
-#define PRE_MIN_FILES 8         /* fewer: no thread */
-
-struct preslot {
-    struct loaded l;
-    bool have;
-    uint64_t bytes;
-    char *why;                  /* when !have (malloc) */
-    bool done;
-};
-
-struct preload {
-    pthread_t tid;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct ctx *c;
-    struct preslot *slots;      /* one per file */
-    size_t next;                /* the main thread's file */
-    bool stop;
-};
-
-static void *pre_main(void *arg)
-{
-    struct preload *p = arg;
-    char why[5000];
-    for (size_t i = 1; i < p->c->nfiles; i += 2) {
-        pthread_mutex_lock(&p->mu);
-        while (!p->stop && i > p->next + PRE_AHEAD)
-            pthread_cond_wait(&p->cv, &p->mu);
-        bool stop = p->stop;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
-            break;
-        struct preslot *s = &p->slots[i];
-        why[0] = '\0';
-        s->have = load_index(p->c->files[i]->path, &s->l, &s->bytes, why, sizeof(why));
-        s->why = s->have ? NULL : strdup(why);
-        pthread_mutex_lock(&p->mu);
-        s->done = true;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-    }
-    return NULL;
-}
-
-/* Start the thread (false: none, the main thread loads every index). */
-static bool pre_start(struct preload *p, struct ctx *c)
-{
-    memset(p, 0, sizeof(*p));
-    if (c->nfiles < PRE_MIN_FILES || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-        return false;
-    p->c = c;
-    if ((p->slots = calloc(c->nfiles, sizeof(*p->slots))) == NULL)
-        return false;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    if (pthread_create(&p->tid, NULL, pre_main, p) != 0) {
-        pthread_mutex_destroy(&p->mu);
-        pthread_cond_destroy(&p->cv);
-        free(p->slots);
-        p->slots = NULL;
-        return false;
-    }
-    return true;
-}
-
-/* File i's index, loaded by the thread (waits for it) or here. */
-static bool pre_take(struct preload *p, struct ctx *c, size_t i, struct loaded *l, char *why,
-                     size_t wl)
-{
-    if (p->slots == NULL || i % 2 == 0) {
-        if (p->slots) {
-            pthread_mutex_lock(&p->mu);
-            p->next = i;
-            pthread_cond_broadcast(&p->cv);
-            pthread_mutex_unlock(&p->mu);
-        }
-        return load_index(c->files[i]->path, l, &c->rep->idx_bytes, why, wl);
-    }
-    struct preslot *s = &p->slots[i];
-    pthread_mutex_lock(&p->mu);
-    p->next = i;
-    pthread_cond_broadcast(&p->cv);
-    while (!s->done)
-        pthread_cond_wait(&p->cv, &p->mu);
-    pthread_mutex_unlock(&p->mu);
-    c->rep->idx_bytes += s->bytes;
-    *l = s->l;
-    memset(&s->l, 0, sizeof(s->l));
-    bool have = s->have;
-    if (!have)
-        snprintf(why, wl, "%s", s->why ? s->why : "out of memory");
-    free(s->why);
-    s->why = NULL;
-    return have;
-}
-
-/* Stop the thread and free what it loaded and nobody took. */
-static void pre_end(struct preload *p)
-{
-    if (p->slots == NULL)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    pthread_join(p->tid, NULL);
-    for (size_t i = 0; i < p->c->nfiles; i++) {
-        unload(&p->slots[i].l);
-        free(p->slots[i].why);
-    }
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-    free(p->slots);
-    p->slots = NULL;
 }
 
 static bool ts_newer_eq(const struct timespec *a, const struct timespec *b)
@@ -1285,7 +1161,7 @@ static void free_file(struct xfile *x)
 
 /* Decide how to read x. Returns 1: to read, 0: nothing to read (closed),
  * -1: failed (recorded). */
-static int prepare(struct ctx *c, struct xfile *x, struct preload *pre, size_t i)
+static int prepare(struct ctx *c, struct xfile *x)
 {
     struct loaded l = {0};
     char why[5000] = "";
@@ -1296,7 +1172,7 @@ static int prepare(struct ctx *c, struct xfile *x, struct preload *pre, size_t i
         file_fail(c, x, EXIT_NOINPUT, "%s", strerror(errno));
         return -1;
     }
-    have = pre_take(pre, c, i, &l, why, sizeof(why));
+    have = load_index(c, x->path, &l, why, sizeof(why));
     if (have) {
         /* unchanged since the index was written: prune without opening */
         trusted = (uint64_t)x->st.st_size == l.x.ident.file_size &&
@@ -1546,7 +1422,6 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
     uint64_t t0 = now_mono_ns();
     struct xfile **live = NULL;
     size_t nlive = 0;
-    struct preload pre = {0};
 
     memset(rep, 0, sizeof(*rep));
     if (errlen)
@@ -1604,16 +1479,24 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
             close(fd);
         }
     }
+    /* and the capture files' first page: phase 1 reads the header of each
+     * file it cannot prune by its index alone, one file after another
+     * (cold: one disk round trip each, 1,000 files about 0.5 s) */
+    for (size_t i = 0; i < c.nfiles; i++) {
+        int fd = open(c.files[i]->path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            posix_fadvise(fd, 0, 4096, POSIX_FADV_WILLNEED);
+            close(fd);
+        }
+    }
     live = calloc(c.nfiles, sizeof(*live));
     if (live == NULL) {
         fail(&c, EXIT_OSERR, "out of memory");
         goto done;
     }
-    if (getenv("LC_EXTRACT_THREADS") == NULL || atoi(getenv("LC_EXTRACT_THREADS")) > 1)
-        pre_start(&pre, &c);
     for (size_t i = 0; i < c.nfiles; i++) {
         struct xfile *x = c.files[i];
-        int r = prepare(&c, x, &pre, i);
+        int r = prepare(&c, x);
         if (r < 0 && (c.rc == EXIT_OSERR || c.rc == EXIT_FILTER))
             goto done;
         if (r <= 0) {
@@ -1628,7 +1511,6 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
             x->key_lo = c.from;
         live[nlive++] = x;
     }
-    pre_end(&pre);
     if (c.rc != 0 && nlive == 0)
         goto done;              /* nothing readable: no output at all */
     /* the link types of the files to read: each compiles, and pcap holds one */
@@ -1691,7 +1573,6 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
         fail(&c, EXIT_IOERR, "writing the output: %s", strerror(-c.out.err));
 
 done:
-    pre_end(&pre);
     free(live);
     for (size_t i = 0; i < c.nfiles; i++)
         free_file(c.files[i]);
