@@ -22,6 +22,7 @@
  * new section), the file falls back to a whole scan that skips the records
  * before that point (already handled), so the answer stays exact. */
 #include "index/extract.h"
+#include "format/byteorder.h"
 
 #include "common/exitcodes.h"
 #include "format/pcap.h"
@@ -185,20 +186,6 @@ static void file_fail(struct ctx *c, struct xfile *x, int rc, const char *fmt, .
     if (c->rc != 0)
         note(c, "%s: %s", x->path, line);
     fail(c, rc, "%s: %s", x->path, line);
-}
-
-static uint32_t rd32(const uint8_t *p, bool swap)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return swap ? __builtin_bswap32(v) : v;
-}
-
-static uint16_t rd16(const uint8_t *p, bool swap)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return swap ? __builtin_bswap16(v) : v;
 }
 
 static uint64_t now_mono_ns(void)

@@ -7,6 +7,7 @@
  * skipped. The walk stops at the first record that is not whole (a file
  * being written, a torn tail): the index covers the records before it. */
 #include "index/idxfmt.h"
+#include "format/byteorder.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,20 +29,6 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
         va_end(ap);
     }
     return rc;
-}
-
-static uint32_t rd32(const uint8_t *p, bool swap)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return swap ? __builtin_bswap32(v) : v;
-}
-
-static uint16_t rd16(const uint8_t *p, bool swap)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return swap ? __builtin_bswap16(v) : v;
 }
 
 /* records of a pcap file; *end: past the last whole record (the pcapng

@@ -7,6 +7,7 @@
  * at least 12, inside the file and repeated in its trailer, packets on a
  * known interface). Files linecap did not write are left alone. */
 #include "storage/recover.h"
+#include "format/byteorder.h"
 
 #include "format/format.h"
 #include "format/pcap.h"
@@ -26,13 +27,6 @@
 #define PCAPNG_SHB 0x0A0D0D0Au
 #define PCAPNG_BOM 0x1A2B3C4Du
 #define PCAPNG_MIN_SHB 28u
-
-static uint32_t rd32(const uint8_t *p, bool swap)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return swap ? __builtin_bswap32(v) : v;
-}
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
