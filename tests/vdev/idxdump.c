@@ -30,6 +30,7 @@ static int die(const char *fmt, const char *a, const char *b)
 static int slurp(const char *path, uint8_t **buf, size_t *len)
 {
     int fd = open(path, O_RDONLY);
+    *buf = NULL;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0)
         return -errno;
@@ -48,8 +49,8 @@ static int slurp(const char *path, uint8_t **buf, size_t *len)
 
 int main(int argc, char **argv)
 {
-    uint8_t *img;
-    size_t len;
+    uint8_t *img = NULL;
+    size_t len = 0;
     char err[256];
     struct idx x;
 
