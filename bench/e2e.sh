@@ -181,7 +181,7 @@ for r in rows:
     pct = "%.4f %%" % (100.0 * wr / r["gen_sent"]) if (wr is not None and r["gen_sent"]) else "n/a"
     tr = "64 B" if r["traffic"] == "64" else "~965 B mix"
     out.append(f"| {tr} | {r['engine']} | {r['gen_sent']} | {r['gen_mpps']:.3f} | {r['gen_wire_gbps']:.3f} | "
-               f"{r['rate_error_pct']:+.3f} % | {rx} | {r.get('written', '-')} | {r.get('drops')} | {pct} |")
+               f"{r['rate_error_pct']:+.3f} % | {rx} | {r.get('written', '-')} | {'n/a' if r.get('drops') is None else r['drops']} | {pct} |")
 out.append("")
 cells = {}
 for r in rows:

@@ -18,7 +18,7 @@ OUT=$ROOT/build-fuzz
 SECS=${FUZZ_SECS:-1800}
 PAR=${FUZZ_PARALLEL:-2}
 CC=${FUZZ_CC:-clang-14}
-ALL="recover names options pcap verify"
+ALL="recover names options pcap verify index"
 TARGETS=${*:-$ALL}
 CFLAGS=(-O1 -g -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DALLOW_EXPERIMENTAL_API
         '-DLINECAP_VERSION="fuzz"' -I"$ROOT/src" -fsanitize=fuzzer,address,undefined
@@ -33,6 +33,7 @@ sources() {     # the sources each target links
         recover|names) echo "fuzz/fuzz_$1.c $storage" ;;
         options) echo "fuzz/fuzz_options.c src/app/options.c src/stats/counters.c src/stats/metrics.c src/stats/stats.c $common" ;;
         pcap) echo "fuzz/fuzz_pcap.c src/format/pcap.c src/format/pcapng.c -lpcap" ;;
+        index) echo "fuzz/fuzz_index.c src/index/build.c src/index/read.c src/index/plan.c src/index/idxfile.c src/index/crc32c.c" ;;
         verify) echo "fuzz/fuzz_verify.c src/verify/flow.c src/verify/analyze.c src/verify/account.c src/verify/verify.c src/format/pcap.c src/format/pcapng.c $common -lpcap -ljansson -lm" ;;
         *) return 1 ;;
     esac

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "app/capture.h"
+#include "app/extract_cmd.h"
+#include "app/index_cmd.h"
 #include "app/recover_cmd.h"
 #include "app/report.h"
 #include "common/log.h"
@@ -51,6 +53,14 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "recover") == 0) {
         lc_progname = "linecap recover";
         return recover_main(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "extract") == 0) {
+        lc_progname = "linecap extract";
+        return extract_main(argc - 1, argv + 1);
+    }
+    if (argc > 1 && strcmp(argv[1], "index") == 0) {
+        lc_progname = "linecap index";
+        return index_main(argc - 1, argv + 1);
     }
     int rc = capture(&app, argc, argv);
     app_teardown(&app);

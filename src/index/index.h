@@ -28,6 +28,17 @@
 
 #define IDX_SUFFIX ".idx"
 #define IDX_VERSION 1
+#define IDX_MAGIC "LCIDX\r\n\x1a"     /* the image's first 8 bytes */
+#define IDX_FORMAT_PCAP 1               /* struct idx_ident.format */
+#define IDX_FORMAT_PCAPNG 2
+
+/* The default chunk: a new chunk starts at the first record boundary at or
+ * past this many file bytes. 16 KiB measured (docs/INDEX.md, bench/idxbuild.c):
+ * index 0.6 % of the pcap bytes on the ~965 B mix and 4.6 % at 64 B with
+ * 10,000 flows, and a one-host query reads 0.16 % of a ~965 B store. */
+#define IDX_CHUNK_BYTES (16u << 10)
+#define IDX_CHUNK_MIN 512u
+#define IDX_CHUNK_MAX (64u << 20)
 
 enum idx_key_kind {
     IDX_K_IPV4 = 1,     /* 4 bytes, network order; src or dst */
@@ -48,9 +59,12 @@ struct idx_key {
 
 struct idx_builder;
 
-/* linktype: of the file (pcap) or of interface 0 (pcapng; see add's
- * linktype). Returns NULL on ENOMEM. */
+/* A builder with the default chunk size (IDX_CHUNK_BYTES). Returns NULL
+ * on ENOMEM. */
 struct idx_builder *idx_builder_new(void);
+/* Another chunk size, IDX_CHUNK_MIN..IDX_CHUNK_MAX bytes, before the first
+ * add (or after a reset). Returns 0 or -EINVAL. */
+int idx_builder_set_chunk_bytes(struct idx_builder *b, uint32_t bytes);
 
 /* One record. off: file offset of the record's first byte (its header);
  * rec_len: the record's length in the file (header + data + padding);
@@ -98,6 +112,8 @@ struct idx {
     size_t len;
     struct idx_ident ident;
     uint64_t ts_min, ts_max, records;
+    uint64_t ts_first, ts_last; /* of the first and last record in file order */
+    uint32_t chunk_bytes;       /* the builder's chunk size */
     uint32_t nchunks;
     const struct idx_chunk *chunks;     /* decoded table (owned: idx_close) */
     /* private: key directory */
@@ -116,8 +132,13 @@ bool idx_matches(const struct idx *x, const struct idx_ident *file);
 
 /* Chunk sets are bitmaps of nchunks bits (uint64_t words). */
 size_t idx_set_words(const struct idx *x);
-/* Set out to the chunks holding key k. */
+/* Set out to the chunks holding key k (none when k's kind or len is
+ * unknown). */
 void idx_lookup(const struct idx *x, const struct idx_key *k, uint64_t *out);
+/* Set out to the chunks holding any key of lo's kind whose value lies in
+ * [lo, hi] (values compared as big-endian byte strings: a net, a port range). */
+void idx_lookup_range(const struct idx *x, const struct idx_key *lo, const struct idx_key *hi,
+                      uint64_t *out);
 /* Chunks overlapping [from_ns, to_ns] (inclusive). */
 void idx_time(const struct idx *x, uint64_t from_ns, uint64_t to_ns, uint64_t *out);
 /* Chunks with opaque records. */
@@ -126,18 +147,26 @@ void idx_opaque(const struct idx *x, uint64_t *out);
 /* ---- query plans (libpcap expression -> chunk sets) ---- */
 
 /* A plan is a small tree over index primitives built from a libpcap
- * filter expression by idx_plan_compile: host/src host/dst host (v4, v6),
- * net (v4 prefix: treated as "all" unless it is a /32), port/src/dst port,
- * tcp/udp/sctp/icmp/icmp6/proto N/ip proto N, vlan N, and/or/not and
- * parentheses. Any other primitive is ALL (no pruning). "not X" is ALL
- * (a chunk with X can hold records without X). An expression libpcap
- * rejects is not the plan's concern: the caller compiles it with libpcap
- * first (exit 65). */
+ * filter expression by idx_plan_compile: host/src host/dst host (v4, v6
+ * literals), net (v4/v6 prefix: a range of keys), port/src/dst port,
+ * portrange, tcp/udp/sctp/icmp/icmp6/proto N/ip proto N/ip6 proto N,
+ * vlan N, and/or/not/&&/||/! and parentheses, with libpcap's equal
+ * precedence of and/or and its implied qualifiers ("port 80 or 443").
+ * Any other primitive is ALL (no pruning), and so is "not X" (a chunk with
+ * X can hold records without X) and every primitive after the first
+ * vlan/mpls/pppoes/geneve/vxlan (libpcap moves its offsets there); an
+ * expression it cannot follow is ALL as a whole. The plan is a superset of
+ * what libpcap selects, never less. An expression libpcap rejects is not
+ * the plan's concern: the caller compiles it with libpcap first (exit 65).
+ * Returns 0 or -ENOMEM (err set). */
 struct idx_plan;
 int idx_plan_compile(const char *expr, struct idx_plan **out, char *err, size_t errlen);
 void idx_plan_free(struct idx_plan *p);
-/* Candidate chunks of x for plan p (NULL plan: all), ANDed with the
- * opaque rule above. */
+/* Candidate chunks of x for plan p (NULL plan: all), ORed with the chunks
+ * holding opaque records (unless the plan is all anyway). Never fails: out
+ * of memory gives all chunks. */
 void idx_plan_eval(const struct idx_plan *p, const struct idx *x, uint64_t *out);
+/* Whether p prunes nothing (every chunk is a candidate). */
+bool idx_plan_all(const struct idx_plan *p);
 
 #endif

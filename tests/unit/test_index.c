@@ -1,0 +1,623 @@
+/* The packet index (src/index): builder -> image -> reader round trips,
+ * chunking, every key kind (QinQ, IPv6, fragments, raw IP, ARP, opaque
+ * frames), both posting encodings, idx_build_fd over pcap/pcapng files of
+ * every magic and byte order, and hostile images: every single-byte flip
+ * and every truncation of a small image is rejected (or, with the checksum
+ * recomputed, either rejected or opened with consistent answers). */
+#include "index/index.h"
+#include "index/idxfmt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "test_index_frames.h"
+
+static uint8_t frame[2048];
+
+static bool has(const uint64_t *set, uint32_t c)
+{
+    return (set[c / 64] >> (c % 64)) & 1;
+}
+
+static unsigned count(const struct idx *x, const uint64_t *set)
+{
+    unsigned n = 0;
+    for (uint32_t c = 0; c < x->nchunks; c++)
+        n += has(set, c);
+    return n;
+}
+
+static struct idx_key k4(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+    struct idx_key k = { IDX_K_IPV4, 4, { 0 } };
+    tf_v4(k.v, a, b, c, d);
+    return k;
+}
+
+static struct idx_key k6(unsigned n)
+{
+    struct idx_key k = { IDX_K_IPV6, 16, { 0 } };
+    tf_v6(k.v, n);
+    return k;
+}
+
+static struct idx_key kport(unsigned p)
+{
+    struct idx_key k = { IDX_K_PORT, 2, { (uint8_t)(p >> 8), (uint8_t)p } };
+    return k;
+}
+
+static struct idx_key kproto(unsigned p)
+{
+    struct idx_key k = { IDX_K_PROTO, 1, { (uint8_t)p } };
+    return k;
+}
+
+static struct idx_key kvlan(unsigned v)
+{
+    struct idx_key k = { IDX_K_VLAN, 2, { (uint8_t)(v >> 8), (uint8_t)v } };
+    return k;
+}
+
+/* the chunks holding key k, as a list "0,3," */
+static const char *chunks_of(const struct idx *x, struct idx_key k)
+{
+    static char s[1024];
+    uint64_t set[64];
+    size_t n = 0;
+    idx_lookup(x, &k, set);
+    s[0] = '\0';
+    for (uint32_t c = 0; c < x->nchunks && n + 12 < sizeof(s); c++)
+        if (has(set, c))
+            n += (size_t)snprintf(s + n, sizeof(s) - n, "%u,", c);
+    return s;
+}
+
+static uint8_t *finish(struct idx_builder *b, size_t *len, uint64_t end)
+{
+    struct idx_ident id = { .file_size = end + 10, .data_end = end, .format = 1 };
+    memcpy(id.head, "\xd4\xc3\xb2\xa1", 4);
+    uint8_t *img = NULL;
+    CHECK(idx_builder_finish(b, &id, &img, len) == 0);
+    return img;
+}
+
+/* Each record its own chunk (512-byte records, 512-byte chunks): record i
+ * is chunk i. */
+static void test_keys(void)
+{
+    struct idx_builder *b = idx_builder_new();
+    CHECK(idx_builder_set_chunk_bytes(b, 512) == 0);
+    struct tf t[16];
+    memset(t, 0, sizeof(t));
+    /* 0: IPv4 TCP */
+    t[0].ipv = 4; t[0].proto = 6; t[0].sport = 1234; t[0].dport = 80;
+    tf_v4(t[0].src, 10, 0, 0, 1); tf_v4(t[0].dst, 10, 0, 0, 2);
+    /* 1: QinQ 802.1ad outer 100, inner 200, IPv4 UDP */
+    t[1] = t[0]; t[1].tags[0] = 0x88a8; t[1].vid[0] = 100; t[1].tags[1] = 0x8100;
+    t[1].vid[1] = 0x2000 | 200; t[1].proto = 17; t[1].sport = 53; t[1].dport = 5353;
+    tf_v4(t[1].src, 192, 168, 1, 1);
+    /* 2: IPv6 TCP */
+    t[2].ipv = 6; t[2].proto = 6; t[2].sport = 443; t[2].dport = 50000;
+    tf_v6(t[2].src, 1); tf_v6(t[2].dst, 2);
+    /* 3: IPv4 non-first fragment of UDP: addresses and proto only */
+    t[3] = t[0]; t[3].proto = 17; t[3].frag = 185; t[3].sport = 7777; t[3].dport = 8888;
+    tf_v4(t[3].src, 10, 0, 0, 3);
+    /* 4: IPv4 first fragment (MF) with ports */
+    t[4] = t[0]; t[4].frag = 0x2000; t[4].sport = 9999; t[4].dport = 80;
+    /* 5: raw IPv4 ICMP */
+    t[5].raw = 1; t[5].ipv = 4; t[5].proto = 1; tf_v4(t[5].src, 172, 16, 0, 1);
+    tf_v4(t[5].dst, 172, 16, 0, 2);
+    /* 6: raw IPv6 ICMPv6 */
+    t[6].raw = 1; t[6].ipv = 6; t[6].proto = 58; tf_v6(t[6].src, 7); tf_v6(t[6].dst, 8);
+    /* 7: ARP 10.9.9.9 -> 10.8.8.8 */
+    t[7].ipv = 0; tf_v4(t[7].src, 10, 9, 9, 9); tf_v4(t[7].dst, 10, 8, 8, 8);
+    /* 8: LLDP-like other ethertype: no keys, not opaque */
+    t[8].ipv = -1;
+    /* 9: IPv4 with options (ihl 7), SCTP */
+    t[9] = t[0]; t[9].ihl = 7; t[9].proto = 132; t[9].sport = 36412; t[9].dport = 2905;
+    /* 10: 802.1Q 4095 then IPv6 UDP */
+    t[10] = t[2]; t[10].tags[0] = 0x8100; t[10].vid[0] = 4095; t[10].proto = 17;
+    t[10].sport = 5060; t[10].dport = 5061;
+    /* 11: IPv6 fragment header, then UDP: proto 44 and 17, no ports */
+    t[11] = t[2]; t[11].v6frag = 1; t[11].proto = 17; t[11].sport = 4444; t[11].dport = 4445;
+    uint64_t off = 24;
+    for (int i = 0; i < 12; i++) {
+        size_t n = tf_build(frame, &t[i]);
+        CHECK(idx_builder_add(b, off, 512, 1000 + (uint64_t)i, frame, (uint32_t)n,
+                              t[i].raw ? 101 : 1) == 0);
+        off += 512;
+    }
+    /* 12: opaque: truncated IPv4 header; 13: unknown link type; 14: TCP header cut before the ports */
+    size_t n = tf_build(frame, &t[0]);
+    CHECK(idx_builder_add(b, off, 512, 2000, frame, 14 + 19, 1) == 0);
+    off += 512;
+    CHECK(idx_builder_add(b, off, 512, 2001, frame, (uint32_t)n, 113) == 0);
+    off += 512;
+    CHECK(idx_builder_add(b, off, 512, 1500, frame, 14 + 20 + 3, 1) == 0);
+    off += 512;
+    /* out of order offsets are refused */
+    CHECK(idx_builder_add(b, 24, 512, 1, frame, (uint32_t)n, 1) == -EINVAL);
+    size_t len;
+    uint8_t *img = finish(b, &len, off);
+    struct idx x;
+    char err[256];
+    CHECK(idx_open(&x, img, len, err, sizeof(err)) == 0);
+    CHECK_EQ_U(x.nchunks, 15);
+    CHECK_EQ_U(x.records, 15);
+    CHECK_EQ_U(x.ts_min, 1000);
+    CHECK_EQ_U(x.ts_max, 2001);
+    CHECK_EQ_U(x.ts_first, 1000);
+    CHECK_EQ_U(x.ts_last, 1500);
+    CHECK_EQ_U(x.chunk_bytes, 512);
+    CHECK_EQ_U(x.ident.data_end, off);
+    CHECK_EQ_U(x.chunks[3].off, 24 + 3 * 512);
+    CHECK_EQ_U(x.chunks[3].end, 24 + 4 * 512);
+    CHECK(strcmp(chunks_of(&x, k4(10, 0, 0, 1)), "0,4,9,14,") == 0);   /* 14: keys before the cut */
+    CHECK(strcmp(chunks_of(&x, k4(10, 0, 0, 2)), "0,1,3,4,9,14,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(192, 168, 1, 1)), "1,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(10, 0, 0, 3)), "3,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(172, 16, 0, 2)), "5,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(10, 9, 9, 9)), "7,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(10, 8, 8, 8)), "7,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(1, 2, 3, 4)), "") == 0);
+    CHECK(strcmp(chunks_of(&x, k6(1)), "2,10,11,") == 0);
+    CHECK(strcmp(chunks_of(&x, k6(8)), "6,") == 0);
+    CHECK(strcmp(chunks_of(&x, kport(80)), "0,4,") == 0);
+    CHECK(strcmp(chunks_of(&x, kport(53)), "1,") == 0);
+    CHECK(strcmp(chunks_of(&x, kport(7777)), "") == 0);       /* non-first fragment */
+    CHECK(strcmp(chunks_of(&x, kport(9999)), "4,") == 0);
+    CHECK(strcmp(chunks_of(&x, kport(2905)), "9,") == 0);     /* behind IPv4 options */
+    CHECK(strcmp(chunks_of(&x, kport(5061)), "10,") == 0);
+    CHECK(strcmp(chunks_of(&x, kproto(6)), "0,2,4,14,") == 0);
+    CHECK(strcmp(chunks_of(&x, kproto(17)), "1,3,10,11,") == 0);
+    CHECK(strcmp(chunks_of(&x, kproto(1)), "5,") == 0);
+    CHECK(strcmp(chunks_of(&x, kproto(58)), "6,") == 0);
+    CHECK(strcmp(chunks_of(&x, kproto(132)), "9,") == 0);
+    CHECK(strcmp(chunks_of(&x, kproto(44)), "11,") == 0);
+    CHECK(strcmp(chunks_of(&x, kport(4444)), "") == 0);
+    CHECK(strcmp(chunks_of(&x, kvlan(100)), "1,") == 0);
+    CHECK(strcmp(chunks_of(&x, kvlan(200)), "1,") == 0);      /* PCP bits dropped */
+    CHECK(strcmp(chunks_of(&x, kvlan(4095)), "10,") == 0);
+    struct idx_key bad = kport(80);
+    bad.len = 4;
+    CHECK(strcmp(chunks_of(&x, bad), "") == 0);
+    uint64_t set[1];
+    idx_opaque(&x, set);
+    CHECK_EQ_U(set[0], (1u << 12) | (1u << 13) | (1u << 14));
+    idx_time(&x, 1004, 1006, set);
+    CHECK_EQ_U(set[0], (1u << 4) | (1u << 5) | (1u << 6));
+    idx_time(&x, 1600, 1999, set);
+    CHECK_EQ_U(set[0], 0);
+    /* ranges: 10.0.0.0/24, ports 50-100 */
+    struct idx_key lo = k4(10, 0, 0, 0), hi = k4(10, 0, 0, 255);
+    idx_lookup_range(&x, &lo, &hi, set);
+    CHECK_EQ_U(set[0], (1u << 0) | (1u << 1) | (1u << 3) | (1u << 4) | (1u << 9) | (1u << 14));
+    lo = kport(50);
+    hi = kport(100);
+    idx_lookup_range(&x, &lo, &hi, set);
+    CHECK_EQ_U(set[0], (1u << 0) | (1u << 1) | (1u << 4));
+    struct idx_ident same = x.ident;
+    CHECK(idx_matches(&x, &same));
+    same.file_size++;
+    CHECK(!idx_matches(&x, &same));
+    same = x.ident;
+    same.head[5] ^= 1;
+    CHECK(!idx_matches(&x, &same));
+    idx_close(&x);
+    free(img);
+    idx_builder_free(b);
+}
+
+/* Chunk boundaries at record boundaries once IDX bytes are reached; both
+ * posting encodings; many keys (table and pool growth); reuse after reset. */
+static void test_chunks_and_postings(void)
+{
+    struct idx_builder *b = idx_builder_new();
+    CHECK(idx_builder_set_chunk_bytes(b, 100) == -EINVAL);
+    CHECK(idx_builder_set_chunk_bytes(b, 1000) == 0);
+    for (int round = 0; round < 2; round++) {
+        struct tf t;
+        memset(&t, 0, sizeof(t));
+        t.ipv = 4;
+        t.proto = 17;
+        t.dport = 9;
+        tf_v4(t.dst, 10, 255, 0, 1);
+        uint64_t off = 24, t0 = 1000000000000ull;
+        const unsigned nrec = 40000;
+        uint32_t rl = 0;
+        for (unsigned i = 0; i < nrec; i++) {
+            /* 40000 distinct sources; port 7 every 1000th record (sparse) */
+            tf_v4(t.src, 11, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+            t.sport = i % 1000 == 0 ? 7 : (uint16_t)(1024 + i % 50000);
+            size_t n = tf_build(frame, &t);
+            rl = 16 + (uint32_t)n;
+            CHECK(idx_builder_add(b, off, rl, t0 - i, frame, (uint32_t)n, 1) == 0);
+            off += rl;
+        }
+        /* a chunk closes at the record that reaches 1000 bytes */
+        size_t len;
+        uint8_t *img = finish(b, &len, off);
+        struct idx x;
+        char err[256];
+        CHECK(idx_open(&x, img, len, err, sizeof(err)) == 0);
+        uint32_t per = (1000 + rl - 1) / rl;
+        CHECK_EQ_U(x.nchunks, (nrec + per - 1) / per);
+        CHECK_EQ_U(x.chunks[1].records, per);
+        CHECK_EQ_U(x.chunks[1].off, 24 + per * rl);
+        CHECK_EQ_U(x.chunks[0].ts_first, t0);
+        CHECK_EQ_U(x.chunks[0].ts_min, t0 - per + 1);
+        CHECK_EQ_U(x.ts_last, t0 - nrec + 1);
+        /* the destination: every chunk (a bitmap), the port 7: sparse (varints) */
+        const struct idx_key dst = k4(10, 255, 0, 1), p7 = kport(7);
+        uint64_t *set = calloc(idx_set_words(&x), 8);
+        idx_lookup(&x, &dst, set);
+        CHECK_EQ_U(count(&x, set), x.nchunks);
+        idx_lookup(&x, &p7, set);
+        CHECK_EQ_U(count(&x, set), nrec / 1000);
+        for (unsigned i = 0; i < nrec; i += 1000)
+            CHECK(has(set, i / per));
+        /* the encodings in the image: 10.255.0.1 sorts first, so does port 7 */
+        const uint8_t *kt4 = img + IDXF_KINDS + (IDX_K_IPV4 - 1) * IDXF_KIND_LEN;
+        const uint8_t *ktp = img + IDXF_KINDS + (IDX_K_PORT - 1) * IDXF_KIND_LEN;
+        CHECK_EQ_U(idxf_get32(kt4 + 4), nrec + 1);
+        const uint8_t *d4 = img + idxf_get64(kt4 + 8);
+        CHECK(memcmp(d4, dst.v, 4) == 0);
+        CHECK(idxf_get32(d4 + 4) & IDXF_POST_BITMAP);
+        const uint8_t *dp = img + idxf_get64(ktp + 8);
+        CHECK(memcmp(dp, p7.v, 2) == 0);
+        CHECK(!(idxf_get32(dp + 2) & IDXF_POST_BITMAP));
+        CHECK(idxf_get32(dp + 6 + 2) & IDXF_POST_BITMAP);      /* port 9: every chunk */
+        /* a few sources, each in exactly its chunk */
+        for (unsigned i = 0; i < nrec; i += 997) {
+            struct idx_key s = k4(11, (i >> 16) & 255, (i >> 8) & 255, i & 255);
+            idx_lookup(&x, &s, set);
+            CHECK_EQ_U(count(&x, set), 1);
+            CHECK(has(set, i / per));
+        }
+        free(set);
+        idx_close(&x);
+        free(img);
+        idx_builder_reset(b);
+    }
+    /* an empty index */
+    size_t len;
+    uint8_t *img = finish(b, &len, 24);
+    struct idx x;
+    CHECK(idx_open(&x, img, len, NULL, 0) == 0);
+    CHECK_EQ_U(x.nchunks, 0);
+    CHECK_EQ_U(idx_set_words(&x), 1);
+    uint64_t set[1] = { 5 };
+    struct idx_key k = kport(1);
+    idx_lookup(&x, &k, set);
+    CHECK_EQ_U(set[0], 0);
+    idx_close(&x);
+    free(img);
+    idx_builder_free(b);
+}
+
+/* a small image with every kind and both encodings */
+static uint8_t *small_image(size_t *len)
+{
+    struct idx_builder *b = idx_builder_new();
+    idx_builder_set_chunk_bytes(b, 512);
+    struct tf t;
+    memset(&t, 0, sizeof(t));
+    uint64_t off = 24;
+    for (int i = 0; i < 24; i++) {
+        t.ipv = i % 3 == 2 ? 6 : 4;
+        t.proto = i % 2 ? 6 : 17;
+        t.sport = (uint16_t)(100 + i % 5);
+        t.dport = 80;
+        t.tags[0] = i % 4 ? 0x8100 : 0;
+        t.vid[0] = (uint16_t)(i % 7);
+        tf_v4(t.src, 10, 0, 0, (unsigned)i % 6);
+        tf_v4(t.dst, 10, 0, 1, 1);
+        tf_v6(t.src, (unsigned)i % 4);
+        tf_v6(t.dst, 99);
+        size_t n = tf_build(frame, &t);
+        idx_builder_add(b, off, 300, (uint64_t)1e18 + (uint64_t)i * 7, frame,
+                        i == 5 ? 10 : (uint32_t)n, 1);
+        off += 300;
+    }
+    uint8_t *img = finish(b, len, off);
+    idx_builder_free(b);
+    return img;
+}
+
+/* what an opened index answers stays inside its chunks */
+static void consistent(const struct idx *x)
+{
+    size_t w = idx_set_words(x);
+    uint64_t *set = calloc(w, 8);
+    uint64_t recs = 0;
+    for (uint32_t c = 0; c < x->nchunks; c++) {
+        CHECK(x->chunks[c].off < x->chunks[c].end && x->chunks[c].end <= x->ident.data_end);
+        CHECK(c == 0 || x->chunks[c].off >= x->chunks[c - 1].end);
+        CHECK(x->chunks[c].opaque <= x->chunks[c].records);
+        recs += x->chunks[c].records;
+    }
+    CHECK(recs == x->records);
+    struct idx_key ks[] = { k4(10, 0, 0, 1), k4(10, 0, 1, 1), k6(99), kport(80), kproto(6), kvlan(3) };
+    for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+        idx_lookup(x, &ks[i], set);
+        for (size_t j = x->nchunks; j < w * 64; j++)
+            CHECK(!has(set, (uint32_t)j));
+    }
+    free(set);
+}
+
+static void test_hostile(void)
+{
+    size_t len;
+    uint8_t *img = small_image(&len);
+    uint8_t *cp = malloc(len);
+    struct idx x;
+    char err[256];
+    CHECK(idx_open(&x, img, len, err, sizeof(err)) == 0);
+    CHECK_EQ_U(x.nchunks, 12);
+    CHECK(x.chunks[2].opaque == 1);
+    consistent(&x);
+    idx_close(&x);
+    /* truncation at every length */
+    for (size_t n = 0; n < len; n++) {
+        memcpy(cp, img, n);
+        CHECK(idx_open(&x, cp, n, err, sizeof(err)) != 0);
+    }
+    /* every single-byte change: the checksum catches it; with the checksum
+     * recomputed, the structure checks reject it or it is consistent */
+    unsigned opened = 0, tried = 0;
+    for (size_t i = 0; i < len; i++) {
+        for (int v = 0; v < 256; v += 51) {
+            memcpy(cp, img, len);
+            cp[i] ^= (uint8_t)(v ? v : 0x80);
+            CHECK(idx_open(&x, cp, len, err, sizeof(err)) != 0);
+            if (i < len - 4) {
+                idxf_put32(cp + len - 4, idxf_crc32c(cp, len - 4));
+                tried++;
+                if (idx_open(&x, cp, len, err, sizeof(err)) == 0) {
+                    opened++;
+                    consistent(&x);
+                    idx_close(&x);
+                }
+            }
+        }
+    }
+    printf("re-checksummed flips: %u of %u opened (consistent)\n", opened, tried);
+    CHECK(opened < tried / 2);
+    /* a wrong version and a padded image */
+    memcpy(cp, img, len);
+    idxf_put32(cp + IDXF_VERSION, 2);
+    idxf_put32(cp + len - 4, idxf_crc32c(cp, len - 4));
+    CHECK(idx_open(&x, cp, len, err, sizeof(err)) == -EINVAL);
+    CHECK(strstr(err, "version 2") != NULL);
+    uint8_t *big = calloc(len + 4, 1);
+    memcpy(big, img, len);
+    CHECK(idx_open(&x, big, len + 4, err, sizeof(err)) != 0);
+    free(big);
+    free(cp);
+    free(img);
+}
+
+static void test_crc(void)
+{
+    CHECK_EQ_U(idxf_crc32c((const uint8_t *)"123456789", 9), 0xE3069283u);
+    CHECK_EQ_U(idxf_crc32c((const uint8_t *)"", 0), 0);
+}
+
+/* ---- idx_build_fd ---- */
+
+static size_t put(uint8_t *p, size_t o, const void *v, size_t n, bool swap)
+{
+    uint8_t t[8];
+    memcpy(t, v, n);
+    if (swap)
+        for (size_t i = 0; i < n / 2; i++) {
+            uint8_t c = t[i];
+            t[i] = t[n - 1 - i];
+            t[n - 1 - i] = c;
+        }
+    memcpy(p + o, t, n);
+    return o + n;
+}
+
+static size_t p32(uint8_t *p, size_t o, uint32_t v, bool s) { return put(p, o, &v, 4, s); }
+static size_t p16(uint8_t *p, size_t o, uint16_t v, bool s) { return put(p, o, &v, 2, s); }
+
+static int memfd(const uint8_t *p, size_t n)
+{
+    int fd = memfd_create("idxtest", 0);
+    if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+        return -1;
+    return fd;
+}
+
+static uint8_t file[1 << 16];
+
+/* a pcap of 3 frames (the third torn off) with magic m, byte order s */
+static size_t make_pcap(uint32_t m, bool s, uint32_t lt)
+{
+    size_t o = 0;
+    o = p32(file, o, m, s);
+    o = p16(file, o, 2, s);
+    o = p16(file, o, 4, s);
+    o = p32(file, o, 0, s);
+    o = p32(file, o, 0, s);
+    o = p32(file, o, 65535, s);
+    o = p32(file, o, lt, s);
+    struct tf t;
+    memset(&t, 0, sizeof(t));
+    t.ipv = 4;
+    t.proto = 6;
+    t.raw = lt == 101;
+    for (int i = 0; i < 3; i++) {
+        tf_v4(t.src, 10, 1, 1, (unsigned)i + 1);
+        t.sport = (uint16_t)(1000 + i);
+        size_t n = tf_build(frame, &t);
+        o = p32(file, o, 1700000000u + (uint32_t)i, s);
+        o = p32(file, o, 500, s);
+        o = p32(file, o, (uint32_t)n, s);
+        o = p32(file, o, (uint32_t)n, s);
+        if (m == 0xa1b2cd34u) {
+            o = p32(file, o, 0, s);
+            o = p32(file, o, 0, s);
+        }
+        memcpy(file + o, frame, i == 2 ? 5 : n);
+        o += i == 2 ? 5 : n;
+    }
+    return o;
+}
+
+static void check_built(const uint8_t *img, size_t len, uint64_t ts0, unsigned nrec, int fmt,
+                        unsigned absent)
+{
+    struct idx x;
+    char err[256];
+    CHECK(idx_open(&x, img, len, err, sizeof(err)) == 0);
+    CHECK_EQ_U(x.records, nrec);
+    CHECK_EQ_U(x.ts_first, ts0);
+    CHECK_EQ_U(x.ident.format, fmt);
+    CHECK(strcmp(chunks_of(&x, k4(10, 1, 1, 2)), "0,") == 0);
+    CHECK(strcmp(chunks_of(&x, kport(1001)), "0,") == 0);
+    CHECK(strcmp(chunks_of(&x, k4(10, 1, 1, absent)), "") == 0);
+    idx_close(&x);
+}
+
+static void test_build_fd(void)
+{
+    static const uint32_t magics[] = { 0xa1b2c3d4u, 0xa1b23c4du, 0xa1b2cd34u };
+    uint8_t *img;
+    size_t len;
+    char err[256];
+    for (int mi = 0; mi < 3; mi++)
+        for (int s = 0; s < 2; s++)
+            for (int raw = 0; raw < 2; raw++) {
+                size_t n = make_pcap(magics[mi], s, raw ? 101 : 1);
+                int fd = memfd(file, n);
+                CHECK(idx_build_fd(fd, &img, &len, err, sizeof(err)) == 0);
+                check_built(img, len, 1700000000ull * 1000000000ull +
+                            (mi == 1 ? 500 : 500000), 2, IDX_FORMAT_PCAP, 3);
+                struct idx x;
+                idx_open(&x, img, len, NULL, 0);
+                CHECK_EQ_U(x.ident.file_size, n);
+                CHECK_EQ_U(x.ident.data_end, n - 5 - (mi == 2 ? 24 : 16));
+                CHECK(memcmp(x.ident.head, file, 64) == 0);
+                idx_close(&x);
+                free(img);
+                close(fd);
+            }
+    /* pcapng, both byte orders: SHB, IDB 0 (Ethernet, ns), IDB 1 (raw,
+     * 2^-10 s, offset 5 s), EPB on 1, EPB on 0, SPB, ISB, a torn EPB */
+    for (int s = 0; s < 2; s++) {
+        size_t o = 0;
+        o = p32(file, o, 0x0A0D0D0A, s);
+        o = p32(file, o, 28, s);
+        o = p32(file, o, 0x1A2B3C4D, s);
+        o = p16(file, o, 1, s);
+        o = p16(file, o, 0, s);
+        o = p32(file, o, 0xffffffff, s);
+        o = p32(file, o, 0xffffffff, s);
+        o = p32(file, o, 28, s);
+        /* IDB 0: if_tsresol 9 */
+        o = p32(file, o, 1, s);
+        o = p32(file, o, 32, s);
+        o = p16(file, o, 1, s);
+        o = p16(file, o, 0, s);
+        o = p32(file, o, 0, s);
+        o = p16(file, o, 9, s);
+        o = p16(file, o, 1, s);
+        file[o] = 9; file[o + 1] = file[o + 2] = file[o + 3] = 0;
+        o += 4;
+        o = p16(file, o, 0, s);
+        o = p16(file, o, 0, s);
+        o = p32(file, o, 32, s);
+        /* IDB 1: raw, if_tsresol 2^-10, if_tsoffset 5 */
+        o = p32(file, o, 1, s);
+        o = p32(file, o, 40, s);
+        o = p16(file, o, 101, s);
+        o = p16(file, o, 0, s);
+        o = p32(file, o, 0, s);
+        o = p16(file, o, 9, s);
+        o = p16(file, o, 1, s);
+        file[o] = 0x8a; file[o + 1] = file[o + 2] = file[o + 3] = 0;
+        o += 4;
+        o = p16(file, o, 14, s);
+        o = p16(file, o, 8, s);
+        uint64_t five = 5;
+        o = put(file, o, &five, 8, s);
+        o = p32(file, o, 40, s);
+        struct tf t;
+        memset(&t, 0, sizeof(t));
+        t.ipv = 4;
+        t.proto = 6;
+        for (int i = 0; i < 4; i++) {
+            tf_v4(t.src, 10, 1, 1, (unsigned)i + 1);
+            t.sport = (uint16_t)(1000 + i);
+            t.raw = i == 0;
+            size_t n = tf_build(frame, &t), pad = (n + 3) & ~(size_t)3;
+            if (i == 2) {       /* SPB */
+                uint32_t bl = (uint32_t)(16 + pad);
+                o = p32(file, o, 3, s);
+                o = p32(file, o, bl, s);
+                o = p32(file, o, (uint32_t)n, s);
+                memset(file + o, 0, pad);
+                memcpy(file + o, frame, n);
+                o += pad;
+                o = p32(file, o, bl, s);
+                /* an ISB for interface 0 */
+                o = p32(file, o, 5, s);
+                o = p32(file, o, 24, s);
+                o = p32(file, o, 0, s);
+                o = p32(file, o, 0, s);
+                o = p32(file, o, 0, s);
+                o = p32(file, o, 24, s);
+                continue;
+            }
+            uint32_t bl = (uint32_t)(32 + pad);
+            uint64_t ts = i == 0 ? 1024ull * 10 + 512 : 1700000000123456789ull;
+            o = p32(file, o, 6, s);
+            o = p32(file, o, bl, s);
+            o = p32(file, o, i == 0 ? 1 : 0, s);
+            o = p32(file, o, (uint32_t)(ts >> 32), s);
+            o = p32(file, o, (uint32_t)ts, s);
+            o = p32(file, o, (uint32_t)n, s);
+            o = p32(file, o, (uint32_t)n, s);
+            memset(file + o, 0, pad);
+            memcpy(file + o, frame, n);
+            o += pad;
+            o = p32(file, o, i == 3 ? bl + 4 : bl, s);     /* the last one torn */
+        }
+        int fd = memfd(file, o);
+        CHECK(idx_build_fd(fd, &img, &len, err, sizeof(err)) == 0);
+        check_built(img, len, 15500000000ull, 3, IDX_FORMAT_PCAPNG, 4);
+        struct idx x;
+        idx_open(&x, img, len, NULL, 0);
+        CHECK_EQ_U(x.ts_min, 0);                        /* the SPB */
+        CHECK_EQ_U(x.ts_max, 1700000000123456789ull);
+        CHECK(strcmp(chunks_of(&x, k4(10, 1, 1, 1)), "0,") == 0);   /* raw, on IDB 1 */
+        idx_close(&x);
+        free(img);
+        close(fd);
+    }
+    /* not a capture file */
+    memset(file, 'x', 100);
+    int fd = memfd(file, 100);
+    CHECK(idx_build_fd(fd, &img, &len, err, sizeof(err)) == -EINVAL);
+    CHECK(strstr(err, "not a pcap or pcapng") != NULL);
+    close(fd);
+}
+
+int main(void)
+{
+    test_crc();
+    test_keys();
+    test_chunks_and_postings();
+    test_hostile();
+    test_build_fd();
+    return check_done("test_index");
+}
