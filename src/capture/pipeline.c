@@ -220,6 +220,7 @@ int pipeline_start(struct pipeline *p, char *err, size_t errlen)
             .finfo = c->finfo,
             .ports = p->pub,
             .index = c->index,
+            .nblocks = p->pool.n,
         };
         if (writer_init(p->w, &wc) < 0) {
             snprintf(err, errlen, "out of memory");

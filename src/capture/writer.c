@@ -206,12 +206,22 @@ static void ix_add(struct writer *w, struct writer_index *x, bool ng, uint64_t o
         x->err = -ENOMEM;
 }
 
+/* Until the index thread has walked every block queued so far (before a
+ * file's index is started or finished). At most a block's walk. */
+static void ix_wait(struct writer *w)
+{
+    const struct timespec ts = { 0, 20000 };
+    while (w->ixq && __atomic_load_n(&w->ix_done, __ATOMIC_ACQUIRE) != w->ix_sent)
+        nanosleep(&ts, NULL);
+}
+
 /* A new file: an empty builder, the walk at its first record. */
 static void ix_start(struct writer *w, struct writer_stream *ws, const struct block *b)
 {
     struct writer_index *x = &ws->ix;
     if (x->b == NULL)
         return;
+    ix_wait(w);
     idx_builder_reset(x->b);
     x->err = 0;
     x->carry_len = 0;
@@ -319,6 +329,7 @@ static int ix_write(struct writer *w, struct writer_stream *ws, struct outfile *
     uint8_t *img = NULL;
     bool fell_back = false;
 
+    ix_wait(w);
     if (x->err)
         return x->err;
     if (x->next != ws->rec_ok)
@@ -554,6 +565,59 @@ static bool make_room(struct writer *w, struct writer_stream *ws, uint64_t grow)
     return false;
 }
 
+static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts);
+
+/* A block goes back to the free stack (LIFO: the next block used is the one
+ * just written, so a few blocks circulate). */
+static void release_block(struct writer_stream *ws, struct block *b)
+{
+    __atomic_fetch_sub(&ws->rx->held, 1, __ATOMIC_RELAXED);
+    rte_stack_push(ws->rx->free, (void **)&b, 1);
+}
+
+/* Hand a written block (the last one of its file too: FILE_END closes
+ * after ix_wait) to the index thread. The queue holds the whole pool. */
+static void ix_submit(struct writer *w, struct block *b)
+{
+    rte_ring_sp_enqueue(w->ixq, b);
+    w->ix_sent++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* as writer_kick */
+    if (__atomic_load_n(&w->ix_sleeping, __ATOMIC_RELAXED)) {
+        __atomic_add_fetch(&w->ix_wake, 1, __ATOMIC_RELEASE);
+        futex(&w->ix_wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+    }
+    if (b->flags & BLOCK_FILE_END)
+        close_file(w, &w->ws[b->stream]);
+}
+
+/* The index thread: walk each written block into its stream's builder,
+ * then return it. Sleeps on a futex when the queue is empty. */
+static void *ix_main(void *arg)
+{
+    struct writer *w = arg;
+    const struct timespec tmo = { 0, 100000000 };
+    for (;;) {
+        void *p;
+        if (rte_ring_sc_dequeue(w->ixq, &p) == 0) {
+            struct block *b = p;
+            struct writer_stream *ws = &w->ws[b->stream];
+            ix_block(w, ws, b);
+            release_block(ws, b);
+            __atomic_store_n(&w->ix_done, w->ix_done + 1, __ATOMIC_RELEASE);
+            continue;
+        }
+        if (__atomic_load_n(&w->ix_stop, __ATOMIC_ACQUIRE))
+            break;
+        uint32_t seen = __atomic_load_n(&w->ix_wake, __ATOMIC_ACQUIRE);
+        __atomic_store_n(&w->ix_sleeping, 1, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (rte_ring_count(w->ixq) == 0 && !__atomic_load_n(&w->ix_stop, __ATOMIC_ACQUIRE))
+            futex(&w->ix_wake, FUTEX_WAIT_PRIVATE, seen, &tmo);
+        __atomic_store_n(&w->ix_sleeping, 0, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
 static void handle_block(struct writer *w, struct writer_stream *ws, struct block *b)
 {
     if (b->flags & BLOCK_FILE_START) {
@@ -601,19 +665,21 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
                 if (ws->tail)
                     keep_tail(ws, b);
             }
-            ix_block(w, ws, b);
             ws->records += recs;
             if (recs && ws->ts_first == 0)
                 ws->ts_first = b->ts_first;
             if (recs)
                 ws->ts_last = b->ts_last;
+            if (ws->ix.b && w->ixq) {
+                ix_submit(w, b);
+                return;         /* the index thread returns the block */
+            }
+            ix_block(w, ws, b);
         }
     }
     if (b->flags & BLOCK_FILE_END)
         close_file(w, ws);
-    __atomic_fetch_sub(&ws->rx->held, 1, __ATOMIC_RELAXED);
-    rte_stack_push(w->free, (void **)&b, 1);   /* LIFO: the next block used is the one
-                                                 * just written, so a few blocks circulate */
+    release_block(ws, b);
 }
 
 static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
@@ -661,6 +727,18 @@ void *writer_main(void *arg)
 {
     struct writer *w = arg;
 
+    /* the index thread shares the writer's CPU (inherited affinity): the
+     * writer mostly waits for the disk */
+    if (w->ixq) {
+        if (pthread_create(&w->ixt, NULL, ix_main, w) == 0) {
+            w->ix_running = true;
+            pthread_setname_np(w->ixt, "lc-index");
+        } else {
+            rte_ring_free(w->ixq);      /* the writer walks the blocks itself */
+            w->ixq = NULL;
+        }
+    }
+
     for (;;) {
         bool any = false;
         bool rx_done = __atomic_load_n(&w->rx_done, __ATOMIC_ACQUIRE);
@@ -681,6 +759,13 @@ void *writer_main(void *arg)
     }
     for (int i = 0; i < w->nstreams; i++)
         close_file(w, &w->ws[i]);
+    if (w->ix_running) {
+        __atomic_store_n(&w->ix_stop, 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&w->ix_wake, 1, __ATOMIC_RELEASE);
+        futex(&w->ix_wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+        pthread_join(w->ixt, NULL);
+        w->ix_running = false;
+    }
     return NULL;
 }
 
@@ -712,6 +797,14 @@ int writer_init(struct writer *w, const struct writer_conf *c)
         }
     }
     w->index = c->index;
+    if (c->index && c->nblocks) {
+        unsigned n = 1;
+        while (n < c->nblocks + 1)
+            n <<= 1;
+        w->ixq = rte_ring_create("lc_ixq", n, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (w->ixq == NULL)
+            goto nomem;
+    }
     w->dirfd = c->dirfd;
     w->tmpl = *c->tmpl;
     w->rotating = c->rotating;
@@ -743,4 +836,6 @@ void writer_free(struct writer *w)
         w->ws = NULL;
     }
     ret_free(&w->ret);
+    rte_ring_free(w->ixq);
+    w->ixq = NULL;
 }

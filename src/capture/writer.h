@@ -65,6 +65,17 @@ struct writer {
     bool warned_buffered;
     bool index;                 /* write an index beside every file */
     volatile uint64_t idx_failed;       /* closed files left without an index */
+    /* The index thread walks the blocks the writer has written while the
+     * writer waits for the disk with the next one; it returns them to the
+     * free stack. NULL ixq: the writer walks them itself. */
+    struct rte_ring *ixq;       /* written blocks, SP/SC, writer -> index thread */
+    pthread_t ixt;
+    bool ix_running;
+    uint64_t ix_sent;           /* blocks queued (writer) */
+    uint64_t ix_done;           /* blocks walked and returned (index thread) */
+    volatile int ix_stop;
+    uint32_t ix_wake;           /* futex word, as run_state.writer_wake */
+    int ix_sleeping;
 
     /* This run's closed files (ret.files[0..ret.nfiles), read by main
      * after join) and which of them to delete: -b files:N, --disk-limit,
@@ -93,6 +104,7 @@ struct writer_conf {
     const struct format_info *finfo;
     const struct port_pub *ports;
     bool index;                         /* an index beside every file (not --no-index) */
+    unsigned nblocks;                   /* blocks in the pool (the index queue's size) */
 };
 
 /* Fill w from c (allocations only, no thread). 0, or -ENOMEM with w freed. */
