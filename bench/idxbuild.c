@@ -4,8 +4,10 @@
  * f % 60000, to 10.255.0.1:9), one of FLOWS flows drawn at random per
  * record, sizes fixed or from the caida mix (src/gen/genconf.c, sizes with
  * FCS: 4 bytes less captured). Records are laid out as in a pcap file (16 +
- * caplen) of MB megabytes; the builder is used twice (the second file, after
- * idx_builder_reset, is the steady state timed). No disk, no other thread.
+ * caplen) of MB megabytes; the builder is used four times (after the
+ * first file grew its tables, the best of three files after
+ * idx_builder_reset is the steady state), timed in the thread's CPU time.
+ * No disk, no other thread.
  *
  *   build/bench_idxbuild [MIX [CHUNK [MB [FLOWS]]]]
  *     MIX 64 | caida | a frame size (default: both 64 and caida);
@@ -22,10 +24,11 @@
 
 #define TPL 64                  /* template bytes kept per flow: the headers */
 
+/* this thread's CPU time: a busy machine preempts, it does not bill us */
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
@@ -169,11 +172,19 @@ int main(int argc, char **argv)
         for (size_t c = 0; c < (chunk ? 1 : sizeof(sweep) / sizeof(sweep[0])); c++) {
             uint32_t cb = chunk ? chunk : sweep[c];
             struct result r;
-            /* twice: the first grows the builder's tables, the second is timed */
-            if (one(tpl, flows, sizes, ns, cb, mb, b, &r) || one(tpl, flows, sizes, ns, cb, mb, b, &r)) {
-                fprintf(stderr, "bench_idxbuild: chunk %u failed\n", cb);
-                return 70;
+            /* the first run grows the builder's tables; the best of the
+             * next three is the steady state */
+            struct result best = { 0 };
+            for (int rep = 0; rep < 4; rep++) {
+                xs = 0x2545F4914F6CDD1Dull;
+                if (one(tpl, flows, sizes, ns, cb, mb, b, &r)) {
+                    fprintf(stderr, "bench_idxbuild: chunk %u failed\n", cb);
+                    return 70;
+                }
+                if (rep == 1 || (rep > 1 && r.ns_per_rec < best.ns_per_rec))
+                    best = r;
             }
+            r = best;
             printf("%-6s %8u %8llu %10llu %9.1f %8.3f %7llu %9.1f %9.2f %10.3f\n", mixes[m], cb,
                    (unsigned long long)mb, (unsigned long long)r.records, r.ns_per_rec,
                    100.0 * (double)r.idx_bytes / (double)r.pcap_bytes,

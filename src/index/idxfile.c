@@ -204,6 +204,12 @@ stop:
 
 int idx_build_fd(int fd, uint8_t **out, size_t *outlen, char *err, size_t errlen)
 {
+    return idx_build_fd_chunk(fd, IDX_CHUNK_BYTES, out, outlen, err, errlen);
+}
+
+int idx_build_fd_chunk(int fd, uint32_t chunk_bytes, uint8_t **out, size_t *outlen, char *err,
+                       size_t errlen)
+{
     struct stat st;
     if (fstat(fd, &st) < 0)
         return fail(err, errlen, -errno, "cannot stat the capture file: %s", strerror(errno));
@@ -225,6 +231,11 @@ int idx_build_fd(int fd, uint8_t **out, size_t *outlen, char *err, size_t errlen
     struct idx_builder *b = idx_builder_new();
     if (b == NULL) {
         rc = fail(err, errlen, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (idx_builder_set_chunk_bytes(b, chunk_bytes)) {
+        rc = fail(err, errlen, -EINVAL, "chunk size %u: expected %u to %u bytes", chunk_bytes,
+                  IDX_CHUNK_MIN, IDX_CHUNK_MAX);
         goto out;
     }
     if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || magic == 0xa1b2cd34u ||

@@ -33,9 +33,10 @@
 #define IDX_FORMAT_PCAPNG 2
 
 /* The default chunk: a new chunk starts at the first record boundary at or
- * past this many file bytes. 16 KiB measured (docs/INDEX.md, bench/idxbuild.c):
- * index 0.6 % of the pcap bytes on the ~965 B mix and 4.6 % at 64 B with
- * 10,000 flows, and a one-host query reads 0.16 % of a ~965 B store. */
+ * past this many file bytes. 16 KiB by measurement (bench/idxbuild.c,
+ * docs/INDEX.md; 10,000 flows): the index is 0.45 % of the pcap bytes on the
+ * ~965 B mix (0.76 % for 40 MB files) and 2.9 % at 64 B (3.2 %), and a
+ * one-host query reads 0.17 % of a ~965 B file's bytes. */
 #define IDX_CHUNK_BYTES (16u << 10)
 #define IDX_CHUNK_MIN 512u
 #define IDX_CHUNK_MAX (64u << 20)
@@ -71,8 +72,11 @@ int idx_builder_set_chunk_bytes(struct idx_builder *b, uint32_t bytes);
  * ts_ns: its timestamp (ns since 1970); frame/caplen: the bytes captured;
  * linktype: LINKTYPE_ETHERNET (1) or LINKTYPE_RAW (101) parse keys, others
  * are opaque. Keys: Ethernet, 802.1Q/802.1ad (QinQ: outer and inner),
- * IPv4, IPv6 (first header), TCP, UDP, SCTP, ICMP. O(frame header) work,
- * no allocation in steady state. Returns 0 or -ENOMEM. */
+ * IPv4, IPv6 (first header), TCP, UDP, SCTP, ICMP, ARP. O(frame header)
+ * work, no allocation in steady state (key updates are queued a few
+ * records behind: idx_builder_finish applies the rest). Returns 0, -EINVAL
+ * (rec_len 0, or off before the end of the previous record: not added), or
+ * -ENOMEM (sticky: the builder is unusable until reset). */
 int idx_builder_add(struct idx_builder *b, uint64_t off, uint32_t rec_len, uint64_t ts_ns,
                     const uint8_t *frame, uint32_t caplen, uint32_t linktype);
 
@@ -96,6 +100,9 @@ void idx_builder_free(struct idx_builder *b);
  * dumpcap, linecap) into memory. Returns 0, or a negative errno / -EINVAL
  * (not pcap/pcapng) with one line in err. */
 int idx_build_fd(int fd, uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* The same with chunks of chunk_bytes (IDX_CHUNK_MIN..IDX_CHUNK_MAX). */
+int idx_build_fd_chunk(int fd, uint32_t chunk_bytes, uint8_t **out, size_t *outlen, char *err,
+                       size_t errlen);
 
 /* ---- reading ---- */
 
@@ -127,7 +134,8 @@ int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t er
 void idx_close(struct idx *x);
 
 /* Whether x describes the capture file whose size and first bytes are
- * given (else stale: rebuild or scan). */
+ * given (else stale: rebuild or scan). file->format is compared unless 0;
+ * file->data_end is not compared. */
 bool idx_matches(const struct idx *x, const struct idx_ident *file);
 
 /* Chunk sets are bitmaps of nchunks bits (uint64_t words). */

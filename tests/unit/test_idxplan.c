@@ -5,8 +5,10 @@
  * may name more (a superset), but the listed ones must prune. */
 #include "index/index.h"
 
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +73,7 @@ static void frames(void)
         t.raw = 1;
         add(raw, &nraw, &t, 0);
     }
-    /* ARP, other ethertype, a runt */
+    /* ARP, other ethertype */
     memset(&t, 0, sizeof(t));
     t.ipv = 0;
     tf_v4(t.src, 10, 0, 0, 1);
@@ -83,6 +85,27 @@ static void frames(void)
     memset(&t, 0, sizeof(t));
     t.ipv = -1;
     add(eth, &neth, &t, 0);
+    /* an untagged IPv4/UDP frame (ports 1234 -> 5678) that libpcap's
+     * "vlan 10 or port 80" accepts: after "vlan" the port test reads 4 bytes
+     * further in (type = IP length 0x0800, proto = source byte 1 = 17,
+     * IHL = the IP ID's high byte 5, port = the UDP length 80) */
+    memset(&t, 0, sizeof(t));
+    t.ipv = 4;
+    t.proto = 17;
+    t.sport = 1234;
+    t.dport = 5678;
+    tf_v4(t.src, 10, 17, 0, 1);
+    tf_v4(t.dst, 10, 0, 7, 7);
+    add(eth, &neth, &t, 0);
+    uint8_t *sh = eth[neth - 1].b;
+    sh[16] = 0x08;
+    sh[17] = 0x00;
+    sh[18] = 0x05;
+    sh[24] = sh[25] = 0;
+    sh[38] = 0;
+    sh[39] = 80;
+    /* a runt */
+    memset(&t, 0, sizeof(t));
     t.ipv = 4;
     t.proto = 6;
     tf_v4(t.src, 10, 0, 0, 1);
@@ -160,6 +183,7 @@ static const char *fixed[] = {
     "icmp or icmp6", "ip and not udp", "vlan 10 or host 10.0.0.1", "mpls or port 80",
     "ip[9] = 6 or port 53", "ip6 and tcp", "proto \\tcp", "tcp dst port 80 or udp src port 1001",
     "host 10.0.0.1 and (port 80 or 443)", "port 443 and host 192.168.1.1 or host 10.0.2.5",
+    "vlan 10 or port 80", "vlan 10 or udp", "(vlan 10 or tcp) or port 80", "mpls 5 or port 80",
 };
 
 /* a random expression over the primitives */
@@ -225,6 +249,124 @@ static void run(struct ctx *c, const char *what)
            100.0 * c->candidates / ((double)c->compiled * c->n));
 }
 
+/* a random expression over tests/data/filter.pcap's hosts and ports */
+static void file_expr(char *s, size_t n, int depth)
+{
+    static const char *h4[] = { "10.0.0.1", "10.0.0.2", "10.1.2.3", "192.168.1.10", "172.16.5.4",
+                                "198.51.100.7", "203.0.113.9", "10.9.9.9" };
+    static const char *h6[] = { "2001:db8::1", "2001:db8::2", "2001:db8:1::10", "fe80::1", "fd00::5",
+                                "ff02::1" };
+    static const unsigned ports[] = { 22, 53, 80, 123, 443, 999, 1000, 1500, 2000, 2001, 5000, 8080,
+                                      65535, 521, 4000 };
+    static const char *other[] = { "tcp", "udp", "icmp", "icmp6", "sctp", "arp", "ip6", "vlan",
+                                   "vlan 100", "vlan 200", "vlan 4094", "ip proto 17", "ip6 proto 6",
+                                   "net 192.168.1.0/24", "net 2001:db8::/32", "portrange 990-1010",
+                                   "tcp[tcpflags] & tcp-syn != 0", "ip6 multicast" };
+    size_t l = strlen(s);
+    unsigned k = depth > 3 ? r(4) : r(7);
+    char p[128];
+    switch (k) {
+    case 0: snprintf(p, sizeof(p), "%shost %s", (const char *[]){ "", "src ", "dst " }[r(3)], h4[r(8)]); break;
+    case 1: snprintf(p, sizeof(p), "host %s", h6[r(6)]); break;
+    case 2: snprintf(p, sizeof(p), "%sport %u", (const char *[]){ "", "tcp ", "udp ", "src " }[r(4)], ports[r(15)]); break;
+    case 3: snprintf(p, sizeof(p), "%s", other[r(18)]); break;
+    case 4:
+        strncat(s, r(3) ? "(" : "not (", n - l - 1);
+        file_expr(s, n, depth + 1);
+        l = strlen(s);
+        strncat(s, ")", n - l - 1);
+        return;
+    default:
+        file_expr(s, n, depth + 1);
+        l = strlen(s);
+        strncat(s, r(2) ? " and " : " or ", n - l - 1);
+        file_expr(s, n, depth + 1);
+        return;
+    }
+    strncat(s, p, n - l - 1);
+}
+
+/* The index idx_build_fd makes of a real file (512-byte chunks) against
+ * libpcap reading the same file: each record's chunk is found by its end
+ * offset (ftell after pcap_next_ex). */
+static void file_check(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s%s%s", name[0] == '/' ? "" : TEST_DATA, name[0] == '/' ? "" : "/",
+             name);
+    int fd = open(path, O_RDONLY);
+    uint8_t *img;
+    size_t len;
+    char err[256], eb[PCAP_ERRBUF_SIZE];
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK(idx_build_fd_chunk(fd, 512, &img, &len, err, sizeof(err)) == 0);
+    close(fd);
+    struct idx x;
+    CHECK(idx_open(&x, img, len, err, sizeof(err)) == 0);
+    /* the records and their chunks */
+    pcap_t *pc = pcap_open_offline(path, eb);
+    CHECK(pc != NULL);
+    if (pc == NULL)
+        return;
+    static struct { struct pcap_pkthdr h; uint8_t d[2048]; uint32_t chunk; } rec[4096];
+    int n = 0;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    uint32_t c = 0;
+    while (n < 4096 && pcap_next_ex(pc, &h, &d) == 1) {
+        uint64_t end = (uint64_t)ftell(pcap_file(pc));
+        while (c < x.nchunks && x.chunks[c].end < end)
+            c++;
+        CHECK(c < x.nchunks && x.chunks[c].off < end && end <= x.chunks[c].end);
+        if (c < x.nchunks) {        /* its time (libpcap's microseconds) inside the chunk's */
+            uint64_t us = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+            CHECK(us >= x.chunks[c].ts_min / 1000 && us <= x.chunks[c].ts_max / 1000);
+        }
+        rec[n].h = *h;
+        memcpy(rec[n].d, d, h->caplen < 2048 ? h->caplen : 2048);
+        rec[n].chunk = c;
+        n++;
+    }
+    CHECK_EQ_U(n, x.records);
+    unsigned compiled = 0, accepted = 0, cand = 0, total = 0;
+    uint64_t *set = calloc(idx_set_words(&x), 8);
+    for (int e = 0; e < 1500; e++) {
+        char expr[2048] = "";
+        file_expr(expr, sizeof(expr), 0);
+        struct bpf_program prog;
+        if (pcap_compile(pc, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0)
+            continue;
+        compiled++;
+        struct idx_plan *p;
+        CHECK(idx_plan_compile(expr, &p, NULL, 0) == 0);
+        idx_plan_eval(p, &x, set);
+        for (int i = 0; i < n; i++) {
+            bool in = (set[rec[i].chunk / 64] >> (rec[i].chunk % 64)) & 1;
+            total++;
+            cand += in;
+            if (pcap_offline_filter(&prog, &rec[i].h, rec[i].d)) {
+                accepted++;
+                if (!in) {
+                    check_failures++;
+                    fprintf(stderr, "%s: '%s': record %d accepted by libpcap, chunk %u not a "
+                            "candidate\n", name, expr, i, rec[i].chunk);
+                }
+            }
+        }
+        idx_plan_free(p);
+        pcap_freecode(&prog);
+    }
+    printf("%s: %d records in %u chunks, %u expressions, %u records accepted, %.1f %% of the "
+           "records in candidate chunks\n", name, n, x.nchunks, compiled, accepted,
+           total ? 100.0 * cand / total : 0);
+    free(set);
+    pcap_close(pc);
+    idx_close(&x);
+    free(img);
+}
+
 int main(void)
 {
     frames();
@@ -254,6 +396,15 @@ int main(void)
     idx_close(&d.x);
     pcap_close(d.pc);
     free(img);
+
+    file_check("filter.pcap");
+    file_check("mixed.pcap");
+    file_check("known.pcap");
+    /* more files by hand (pcapng from editcap, other writers): IDXPLAN_FILES="/a /b" */
+    char *more = getenv("IDXPLAN_FILES") ? strdup(getenv("IDXPLAN_FILES")) : NULL;
+    for (char *sv, *f = more ? strtok_r(more, " ", &sv) : NULL; f; f = strtok_r(NULL, " ", &sv))
+        file_check(f);
+    free(more);
 
     /* plans alone */
     struct idx_plan *p;
