@@ -373,10 +373,8 @@ static int ix_write(struct writer *w, struct writer_stream *ws, struct outfile *
 }
 
 /* Give the index written by ix_write its final name, right after its
- * capture file got its own. No directory sync of its own (the next file's
- * close syncs it): after a power loss the synced index may keep its partial
- * name, which `linecap recover` checks and renames. 0 or a negative errno
- * (then no index remains). */
+ * capture file got its own (the caller syncs the directory once for both).
+ * 0 or a negative errno (then no index remains). */
 static int ix_commit(struct writer *w, struct outfile *xf)
 {
     int rc = outfile_close(xf, false);
@@ -438,15 +436,28 @@ static void close_file(struct writer *w, struct writer_stream *ws)
     struct outfile xf;
     size_t xlen = 0;
     int xrc = ws->ix.b ? ix_write(w, ws, &xf, &xlen) : 0;
-    int rc = outfile_close(&ws->f, w->sync);
+    const bool pair = ws->ix.b && xrc == 0;
+    int rc = 0;
+    if (pair && w->sync) {
+        /* the file trimmed and synced here, so that its rename and its
+         * index's follow each other at once and one directory sync covers
+         * both (outfile_close then only trims again and renames) */
+        if (ftruncate(ws->f.fd, (off_t)ws->f.length) < 0 || fdatasync(ws->f.fd) < 0)
+            rc = -errno;
+    }
+    int crc = outfile_close(&ws->f, w->sync && !pair);
+    if (rc == 0)
+        rc = crc;
     ws->open = false;
-    if (ws->ix.b && xrc == 0) {
+    if (pair) {
         if (rc == 0) {
             xrc = ix_commit(w, &xf);
         } else {
             outfile_discard(&xf);
             xrc = rc;
         }
+        if (w->sync && fsync(w->dirfd) < 0 && rc == 0)
+            rc = -errno;
     }
     if (ws->ix.b && xrc < 0)
         ix_failed(w, ws, ws->f.final, xrc);

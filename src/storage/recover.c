@@ -410,10 +410,11 @@ static bool idx_good(const uint8_t *buf, size_t len, const struct idx_ident *id,
 }
 
 /* Whether the partial name dirfd/part is free to take over: no capture
- * holds its lock and it is not a file a capture has only just created
- * (empty and young). Opens it into *fd (locked) when it exists. 0 (with
- * *fd -1 when it does not exist), -EBUSY, or -errno. */
-static int take_partial(int dirfd, const char *part, int *fd)
+ * holds its lock and (unless its writer is known dead: its capture file was
+ * just recovered) it is not a file a capture has only just created, empty
+ * and young. Opens it into *fd (locked) when it exists. 0 (with *fd -1 when
+ * it does not exist), -EBUSY, or -errno. */
+static int take_partial(int dirfd, const char *part, bool dead, int *fd)
 {
     struct stat st;
     struct timespec now;
@@ -428,7 +429,7 @@ static int take_partial(int dirfd, const char *part, int *fd)
     }
     clock_gettime(CLOCK_REALTIME, &now);
     if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        (st.st_size == 0 && now.tv_sec - st.st_mtim.tv_sec < RECOVER_YOUNG_SECS)) {
+        (!dead && st.st_size == 0 && now.tv_sec - st.st_mtim.tv_sec < RECOVER_YOUNG_SECS)) {
         int e = S_ISREG(st.st_mode) ? -EBUSY : -EINVAL;
         close(*fd);
         *fd = -1;
@@ -442,7 +443,7 @@ static int take_partial(int dirfd, const char *part, int *fd)
  * written, synced, renamed (over an existing final name only when replace),
  * the directory synced. 0 or -errno; nothing is left on failure. */
 static int write_index(int dirfd, const char *final, const uint8_t *img, size_t len, mode_t mode,
-                       bool replace, struct recover_idx_result *res)
+                       bool replace, bool dead, struct recover_idx_result *res)
 {
     char part[600];
     int fd = -1, rc = 0;
@@ -458,7 +459,7 @@ static int write_index(int dirfd, const char *final, const uint8_t *img, size_t 
             return rc;
         }
         int old;
-        rc = take_partial(dirfd, part, &old);
+        rc = take_partial(dirfd, part, dead, &old);
         if (rc < 0) {
             seterr(res, "%s: %s", part, rc == -EBUSY ? "in use by a running capture"
                                                      : strerror(-rc));
@@ -536,7 +537,7 @@ static int check_index(int dirfd, const struct idx_ident *id, struct recover_idx
 }
 
 /* Build the index of the capture file open on cfd and write it. */
-static int build_index(int dirfd, int cfd, mode_t mode, bool replace,
+static int build_index(int dirfd, int cfd, mode_t mode, bool replace, bool dead,
                        struct recover_idx_result *res)
 {
     uint8_t *img = NULL;
@@ -552,7 +553,7 @@ static int build_index(int dirfd, int cfd, mode_t mode, bool replace,
         res->records = x.records;
         idx_close(&x);
     }
-    rc = write_index(dirfd, res->name, img, len, mode, replace, res);
+    rc = write_index(dirfd, res->name, img, len, mode, replace, dead, res);
     free(img);
     if (rc == 0)
         res->bytes = len;
@@ -583,7 +584,7 @@ int recover_index(int dirfd, const char *capture, bool dry_run, struct recover_i
     else
         seterr(res, "%s: %s", capture, strerror(-rc));
     if (rc == 0 && res->state != RECOVER_IDX_OK && !dry_run)
-        rc = build_index(dirfd, cfd, st.st_mode & 0777, replace, res);
+        rc = build_index(dirfd, cfd, st.st_mode & 0777, replace, true, res);
     close(cfd);
     return rc;
 }
@@ -602,7 +603,7 @@ int recover_index_partial(int dirfd, const char *partial, bool dry_run,
         return -EINVAL;
     }
     int pfd;
-    int rc = take_partial(dirfd, partial, &pfd);
+    int rc = take_partial(dirfd, partial, false, &pfd);
     if (rc == -EBUSY) {
         res->state = RECOVER_IDX_BUSY;
         return 0;
@@ -677,7 +678,7 @@ int recover_index_partial(int dirfd, const char *partial, bool dry_run,
         if (unlinkat(dirfd, partial, 0) == 0)
             res->removed_partial = true;
         if (res->state != RECOVER_IDX_OK)
-            rc = build_index(dirfd, cfd, st.st_mode & 0777, replace, res);
+            rc = build_index(dirfd, cfd, st.st_mode & 0777, replace, false, res);
     } else if (rc == 0) {
         res->removed_partial = true;
     }

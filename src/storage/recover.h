@@ -97,9 +97,10 @@ struct recover_idx_result {
     char err[256];          /* one line on failure */
 };
 
-/* Make DIR/CAPTURE's index describe it: kept when it validates and matches
- * the file; else built from the file (idx_build_fd), written under its
- * partial name (a leftover one not held by a capture is removed first),
+/* Make DIR/CAPTURE's index describe it, after CAPTURE was recovered (its
+ * writer is gone): kept when it validates and matches the file; else built
+ * from the file (idx_build_fd), written under its partial name (a leftover
+ * one not held by a capture is removed first, however new),
  * synced, renamed into place (a torn or stale index is replaced), the
  * directory synced. The index gets the capture file's mode. dry_run only
  * looks. Returns 0, or a negative errno with one line in err (-EBUSY: a
