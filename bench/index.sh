@@ -71,7 +71,7 @@ stop_all
 t1=$(date +%s.%N)
 [ "$crc" = 0 ] || die "capture exit $crc: $(tail -2 "$LOGS/cap.err")"
 nf=$(ls "$STORE" | grep -c '\.pcap$')
-pcap_bytes=$(find "$STORE" -maxdepth 1 -name '*.pcap' -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
+pcap_bytes=$(find "$STORE" -maxdepth 1 -name '*.pcap' -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
 log "store: $nf files, $pcap_bytes bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s"
 
 # ---- 2. the index (capture-written, or built now)
@@ -85,7 +85,7 @@ if [ "$noidx" -gt 0 ]; then
     t1=$(date +%s.%N)
     idx_build_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
 fi
-idx_bytes=$(find "$STORE" -maxdepth 1 -name '*.pcap.idx' -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}')
+idx_bytes=$(find "$STORE" -maxdepth 1 -name '*.pcap.idx' -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
 idx_pct=$(awk -v a="$idx_bytes" -v b="$pcap_bytes" 'BEGIN{printf "%.2f", 100 * a / b}')
 log "index: $idx_bytes bytes, $idx_pct % of the pcap bytes"
 
@@ -111,7 +111,7 @@ ex_warm=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')
 # tcpdump -r over the same files (a subset, extrapolated by bytes, unless all)
 mapfile -t files < <(ls "$STORE"/*.pcap | LC_ALL=C sort)
 if [ "$TDF" = all ]; then sub=("${files[@]}"); else sub=("${files[@]:0:$TDF}"); fi
-sub_bytes=$(stat -c %s "${sub[@]}" | awk '{s += $1} END {printf "%d\n", s}')
+sub_bytes=$(stat -c %s "${sub[@]}" | awk '{s += $1} END {printf "%.0f\n", s}')
 drop
 t0=$(date +%s.%N)
 td_n=0

@@ -1479,6 +1479,16 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
             close(fd);
         }
     }
+    /* and the capture files' first page: phase 1 reads the header of each
+     * file it cannot prune by its index alone, one file after another
+     * (cold: one disk round trip each, 1,000 files about 0.5 s) */
+    for (size_t i = 0; i < c.nfiles; i++) {
+        int fd = open(c.files[i]->path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            posix_fadvise(fd, 0, 4096, POSIX_FADV_WILLNEED);
+            close(fd);
+        }
+    }
     live = calloc(c.nfiles, sizeof(*live));
     if (live == NULL) {
         fail(&c, EXIT_OSERR, "out of memory");

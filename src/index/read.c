@@ -1,9 +1,14 @@
-/* The index reader (index.h). idx_open trusts nothing: the magic, the
- * version, the checksum, then every length, offset and count against the
- * image and against each other, the sections laid end to end with no gap,
- * the directory strictly sorted, and every posting list decoded once
- * (chunk ids below nchunks, increasing). After that, lookups only walk what
- * was checked (and still stay inside the image). */
+/* The index reader (index.h). idx_open trusts nothing it uses: the magic,
+ * the version, the checksum, then every length, offset and count of the
+ * header, the chunk table (decoded) and the kind table against the image
+ * and against each other, the sections laid end to end with no gap. It
+ * does not walk the key directories nor the posting lists: a query needs
+ * one kind's directory and a few keys' postings per file, and a store
+ * opens a thousand indexes. A kind's directory is checked (strictly
+ * sorted, posting offsets increasing and inside the postings) on its first
+ * lookup, and a posting list when it is walked (chunk ids below nchunks,
+ * increasing). A lookup that finds either malformed answers every chunk:
+ * a superset, so the caller's answer stays exact. */
 #include "index/idxfmt.h"
 
 #include <errno.h>
@@ -11,11 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+enum { DIR_UNCHECKED, DIR_GOOD, DIR_BAD };
+
 struct kdir {
     const uint8_t *dir;         /* nkeys x (klen + 4) */
     const uint8_t *post;
     uint32_t nkeys;
     uint32_t plen;
+    int state;                  /* DIR_*: checked on first use (atomic) */
 };
 
 struct idx_priv {
@@ -46,7 +54,7 @@ static void post_span(const struct kdir *d, unsigned klen, uint32_t i, const uin
     *bitmap = (o & IDXF_POST_BITMAP) != 0;
     o &= IDXF_POST_OFFMASK;
     if (o > d->plen || o2 > d->plen || o2 < o)
-        o = o2 = 0;             /* not after idx_open's checks */
+        o = o2 = 0;             /* not after dir_good: an empty list, malformed */
     *s = d->post + o;
     *e = d->post + o2;
 }
@@ -184,30 +192,58 @@ static int open_kinds(struct idx *x, struct idx_priv *pv, size_t pos, char *err,
         d->plen = (uint32_t)plen;
         if (nkeys == 0 && plen != 0)
             return bad(err, errlen, "kind %d: postings without keys", k);
-        uint32_t prev_off = 0;
-        for (uint32_t i = 0; i < nkeys; i++) {
-            const uint8_t *e = d->dir + (size_t)i * (kl + 4);
-            uint32_t o = idxf_get32(e + kl) & IDXF_POST_OFFMASK;
-            if (i > 0 && memcmp(e - (kl + 4), e, kl) >= 0)
-                return bad(err, errlen, "kind %d: directory not sorted at key %u", k, i);
-            if ((i == 0 && o != 0) || (i > 0 && o <= prev_off) || o >= plen)
-                return bad(err, errlen, "kind %d key %u: posting offset %u out of order", k, i, o);
-            if (k == IDX_K_VLAN && (e[0] & 0xf0))
-                return bad(err, errlen, "VLAN key above 4095");
-            prev_off = o;
-        }
-        for (uint32_t i = 0; i < nkeys; i++) {
-            const uint8_t *s, *en;
-            int bm;
-            post_span(d, kl, i, &s, &en, &bm);
-            if (walk_post(s, en, bm, x->nchunks, NULL) <= 0)
-                return bad(err, errlen, "kind %d key %u: malformed posting list", k, i);
-        }
         pos = post + plen;
     }
     if (pos != limit)
         return bad(err, errlen, "%zu bytes between the last section and the checksum", limit - pos);
     return 0;
+}
+
+/* Keys compare as big-endian byte strings (memcmp order). */
+static inline int key_cmp(const uint8_t *a, const uint8_t *b, unsigned kl)
+{
+    uint64_t x, y;
+    switch (kl) {
+    case 1:
+        return (int)a[0] - (int)b[0];
+    case 2:
+        x = (uint64_t)a[0] << 8 | a[1];
+        y = (uint64_t)b[0] << 8 | b[1];
+        break;
+    case 4:
+        x = __builtin_bswap32(idxf_get32(a));
+        y = __builtin_bswap32(idxf_get32(b));
+        break;
+    default:
+        return memcmp(a, b, kl);
+    }
+    return (x > y) - (x < y);
+}
+
+/* Whether kind k's directory is well formed: keys strictly sorted, posting
+ * offsets strictly increasing from 0 and inside the postings (so no list is
+ * empty), VLAN keys below 4096. Checked once, on first use. */
+static bool dir_good(struct kdir *d, int k)
+{
+    int st = __atomic_load_n(&d->state, __ATOMIC_RELAXED);
+    if (st != DIR_UNCHECKED)
+        return st == DIR_GOOD;
+    unsigned kl = idxf_klen[k];
+    uint32_t prev_off = 0;
+    st = DIR_GOOD;
+    for (uint32_t i = 0; i < d->nkeys; i++) {
+        const uint8_t *e = d->dir + (size_t)i * (kl + 4);
+        uint32_t o = idxf_get32(e + kl) & IDXF_POST_OFFMASK;
+        if ((i > 0 && key_cmp(e - (kl + 4), e, kl) >= 0) || (i == 0 && o != 0) ||
+            (i > 0 && o <= prev_off) || o >= d->plen || (k == IDX_K_VLAN && (e[0] & 0xf0))) {
+            st = DIR_BAD;
+            break;
+        }
+        prev_off = o;
+    }
+    /* idempotent: two threads would store the same answer */
+    __atomic_store_n(&d->state, st, __ATOMIC_RELAXED);
+    return st == DIR_GOOD;
 }
 
 int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t errlen)
@@ -304,13 +340,23 @@ static void set_clear(const struct idx *x, uint64_t *out)
     memset(out, 0, idx_set_words(x) * sizeof(*out));
 }
 
+/* every chunk: the answer to a lookup in a malformed directory or list */
+static void set_all(const struct idx *x, uint64_t *out)
+{
+    set_clear(x, out);
+    for (uint32_t i = 0; i < x->nchunks / 64; i++)
+        out[i] = ~0ull;
+    if (x->nchunks % 64)
+        out[x->nchunks / 64] = (1ull << (x->nchunks % 64)) - 1;
+}
+
 /* The directory index of the first key of kind k >= v (nkeys if none). */
 static uint32_t lower_bound(const struct kdir *d, unsigned kl, const uint8_t *v)
 {
     uint32_t lo = 0, hi = d->nkeys;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (memcmp(d->dir + (size_t)mid * (kl + 4), v, kl) < 0)
+        if (key_cmp(d->dir + (size_t)mid * (kl + 4), v, kl) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -318,11 +364,11 @@ static uint32_t lower_bound(const struct kdir *d, unsigned kl, const uint8_t *v)
     return lo;
 }
 
-static const struct kdir *kind_dir(const struct idx *x, const struct idx_key *k)
+static struct kdir *kind_dir(const struct idx *x, const struct idx_key *k)
 {
     if (x->priv == NULL || k->kind == 0 || k->kind >= IDX_K_MAX || k->len != idxf_klen[k->kind])
         return NULL;
-    return &((const struct idx_priv *)x->priv)->k[k->kind];
+    return &((struct idx_priv *)x->priv)->k[k->kind];
 }
 
 void idx_lookup(const struct idx *x, const struct idx_key *k, uint64_t *out)
@@ -334,17 +380,24 @@ void idx_lookup_range(const struct idx *x, const struct idx_key *lo, const struc
                       uint64_t *out)
 {
     set_clear(x, out);
-    const struct kdir *d = kind_dir(x, lo);
+    struct kdir *d = kind_dir(x, lo);
     if (d == NULL || hi->kind != lo->kind || hi->len != lo->len)
         return;
+    if (!dir_good(d, lo->kind)) {
+        set_all(x, out);
+        return;
+    }
     unsigned kl = idxf_klen[lo->kind];
     for (uint32_t i = lower_bound(d, kl, lo->v); i < d->nkeys; i++) {
-        if (memcmp(d->dir + (size_t)i * (kl + 4), hi->v, kl) > 0)
+        if (key_cmp(d->dir + (size_t)i * (kl + 4), hi->v, kl) > 0)
             break;
         const uint8_t *s, *e;
         int bm;
         post_span(d, kl, i, &s, &e, &bm);
-        walk_post(s, e, bm, x->nchunks, out);
+        if (walk_post(s, e, bm, x->nchunks, out) <= 0) {
+            set_all(x, out);
+            return;
+        }
     }
 }
 
