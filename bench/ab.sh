@@ -12,7 +12,9 @@
 # Environment: LCAB_REPS (3), LCAB_DUR seconds per run (10), LCAB_KINDS the
 # rows ("capture count"; count-only rows bring testpmd), LCAB_DIR scratch
 # on the disk under test (/var/tmp/lcab), LCAB_OUT report to append to
-# (bench/RESULTS.md; "-" for stdout only).
+# (bench/RESULTS.md; "-" for stdout only), LCAB_SIZES frame sizes ("64 1514"),
+# LCAB_ARGS_BASE / LCAB_ARGS_NEW extra linecap options for each side (one
+# build against itself: bench/ab.sh build build with LCAB_ARGS_BASE=--no-index).
 BASE=${1:?usage: bench/ab.sh BASE_BUILD [NEW_BUILD]}
 shift
 . "$(dirname "$0")/lib.sh"
@@ -28,15 +30,18 @@ LOGS=$DIR/logs.$(date +%Y%m%d-%H%M%S)
 mkdir -p "$LOGS"
 RES=$LOGS/results.jsonl
 : >"$RES"
-rm_capture() { rm -f "$DIR"/x.pcap "$DIR"/x.pcap.manifest.json "$DIR"/.x.pcap.partial; }
+rm_capture() { rm -f "$DIR"/x.pcap "$DIR"/x.pcap.manifest.json "$DIR"/.x.pcap.partial "$DIR"/x.pcap.idx "$DIR"/.x.pcap.idx.partial; }
+read -r -a ARGS_BASE <<<"${LCAB_ARGS_BASE:-}"
+read -r -a ARGS_NEW <<<"${LCAB_ARGS_NEW:-}"
 on_exit rm_capture
 
-# run_lc TAG BIN KIND SIZE REP
+# run_lc TAG BIN KIND SIZE REP [EXTRA ARGS...]
 run_lc() {
     local tag=$1 bin=$2 kind=$3 size=$4 rep=$5 base=$LOGS/$1-$3-$4-$5 mode
+    shift 5
     if [ "$kind" = capture ]; then mode=(-w "$DIR/x.pcap"); else mode=(--count-only); fi
     rm_capture
-    "$bin" -i "net_null0,size=$size" "${mode[@]}" -a "duration:$DUR" --cores 1 \
+    "$bin" -i "net_null0,size=$size" "${mode[@]}" -a "duration:$DUR" --cores 1 "$@" \
         --stats-interval 1 --stats-json "$base.json" 2>"$base.err" >/dev/null
     local fsize=0
     [ -f "$DIR/x.pcap" ] && fsize=$(stat -c %s "$DIR/x.pcap")
@@ -70,10 +75,10 @@ grep -q hypervisor /proc/cpuinfo && cpu="$cpu (virtual machine)"
 for rep in $(seq 1 "$REPS"); do
     if [ $((rep % 2)) = 1 ]; then order="base new"; else order="new base"; fi
     for kind in ${LCAB_KINDS:-capture count}; do
-        for size in 64 1514; do
+        for size in ${LCAB_SIZES:-64 1514}; do
             for b in $order; do
-                if [ "$b" = base ]; then run_lc base "$BASE/linecap" "$kind" "$size" "$rep"
-                else run_lc new "$LC" "$kind" "$size" "$rep"; fi
+                if [ "$b" = base ]; then run_lc base "$BASE/linecap" "$kind" "$size" "$rep" "${ARGS_BASE[@]}"
+                else run_lc new "$LC" "$kind" "$size" "$rep" "${ARGS_NEW[@]}"; fi
             done
             [ "$kind" = count ] && run_testpmd "$size" "$rep"
         done
@@ -81,10 +86,13 @@ for rep in $(seq 1 "$REPS"); do
 done
 
 report=$($PY - "$RES" "$cpu" "$(git -C "$BASE/.." rev-parse --short HEAD 2>/dev/null)" \
-    "$(git -C "$ROOT" rev-parse --short HEAD)" "$DUR" <<'PY'
+    "$(git -C "$ROOT" rev-parse --short HEAD)" "$DUR" "${LCAB_ARGS_BASE:-}" "${LCAB_ARGS_NEW:-}" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-cpu, rbase, rnew, dur = sys.argv[2:6]
+cpu, rbase, rnew, dur, abase, anew = sys.argv[2:8]
+if abase or anew:
+    rbase += " " + (abase or "(no options)")
+    rnew += " " + (anew or "(no options)")
 def med(v):
     v = sorted(v); n = len(v)
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2

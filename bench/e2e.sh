@@ -22,6 +22,8 @@
 # (paired A/B runs of a change: LCE_REPS=6 LCE_ENGINES="linecap linecap@X=1"), and
 # NAME@LCE_BIN=PATH to run that linecap binary instead (the previous commit's
 # build: LCE_ENGINES="testpmd linecap linecap@LCE_BIN=/tmp/base/build/linecap").
+# NAME@LCE_ARGS=OPT[,OPT...] adds those linecap options (the index on and off
+# in one run: LCE_ENGINES="linecap linecap@LCE_ARGS=--no-index").
 . "$(dirname "$0")/lib.sh"
 DUR=${LCE_DUR:-60}
 REPS=${LCE_REPS:-1}
@@ -40,7 +42,7 @@ RES=$LOGS/results.jsonl
 export LC_LINKS_DIR=$DIR/links.$$
 LK=e$(($$ % 100000))
 cleanup() {
-    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
+    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.pcap.idx "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     "$LINKS" down "$LK" >/dev/null 2>&1 && rm -rf "$LC_LINKS_DIR"
 }
 on_exit cleanup
@@ -72,12 +74,14 @@ run_linecap() {   # TRAFFIC REP ENGINE
     # NAME@LCE_BIN=PATH: that linecap binary (a paired run against another build)
     local bin=$LC
     case $eng in *@LCE_BIN=*) bin=${eng#*@LCE_BIN=}; envs=() ;; esac
+    local extra=() v
+    case $eng in *@LCE_ARGS=*) v=${eng#*@LCE_ARGS=}; read -r -a extra <<<"${v//,/ }"; envs=() ;; esac
     case $eng in linecap-count*) mode=(--count-only) ;; esac
     local pin=("${ON_CAP[@]}")
     case $eng in linecap-split*) pin=() ;; esac
-    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
+    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.pcap.idx "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     # a 4-file ring of 2 GB files bounds the disk used by a 60 s run
-    env "${envs[@]}" "${pin[@]}" "$bin" -i "$CAP_LINK" --cores 1 "${mode[@]}" \
+    env "${envs[@]}" "${pin[@]}" "$bin" -i "$CAP_LINK" --cores 1 "${mode[@]}" "${extra[@]}" \
         --stats-interval 1 --stats-json "$base.json" -- --file-prefix=lcec$$ --single-file-segments \
         >"$base.out" 2>"$base.err" &
     local lpid=$!
@@ -87,7 +91,7 @@ run_linecap() {   # TRAFFIC REP ENGINE
     stop_pid "$lpid" 60
     local rc=$?
     stop_all
-    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
+    rm -f "$DIR"/cap*.pcap "$DIR"/cap*.pcap.idx "$DIR"/cap*.manifest.json "$DIR"/.cap*.partial
     $PY - "$tr" "$rep" "$base" "$rc" "$eng" "$HERE" >>"$RES" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[6])

@@ -93,11 +93,11 @@ run() {
     esac
     if [ "$mode" = count ]; then out=(--count-only); else out=(-w "$DIR/fb.pcap" --no-sync); fi
     quiet
-    rm -f "$DIR/fb.pcap" "$DIR/.fb.pcap.partial"
+    rm -f "$DIR/fb.pcap" "$DIR/fb.pcap.idx" "$DIR/.fb.pcap.partial" "$DIR/.fb.pcap.idx.partial"
     "$LC" -i "$port" "${out[@]}" -a "duration:$DUR" --cores 1 --stats-interval 0 \
         --stats-json "$j" "$@" >/dev/null 2>"$LOGS/$src-$mode-$name-$rep.err" ||
         { log "$src $mode $name failed: $(tail -1 "$LOGS/$src-$mode-$name-$rep.err")"; return; }
-    rm -f "$DIR/fb.pcap"
+    rm -f "$DIR/fb.pcap" "$DIR/fb.pcap.idx"
     /usr/bin/python3 - "$j" "$src" "$mode" "$name" "$DUR" >>"$RES" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); t = d["totals"]; dur = float(sys.argv[5])

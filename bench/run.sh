@@ -55,7 +55,7 @@ RETRIES=0; CONTENDED=0
 
 # the measured process (watch_run) is stopped by lib.sh at exit
 cleanup() {
-    rm -f "$DIR"/*.pcap "$DIR"/*.manifest.json "$DIR"/.*.partial "$DIR"/fio.dat "$FIOBUF" 2>/dev/null
+    rm -f "$DIR"/*.pcap "$DIR"/*.pcap.idx "$DIR"/*.manifest.json "$DIR"/.*.partial "$DIR"/fio.dat "$FIOBUF" 2>/dev/null
 }
 on_exit cleanup
 
@@ -193,11 +193,11 @@ run_capture() {
     local cmd=("$LC" -i "net_null0,size=$size" -w "$DIR/x.pcap" -a "duration:$DUR"
                --cores 1 --stats-interval 1 --stats-json "$base.json")
     once "${cmd[*]}"
-    rm -f "$DIR/x.pcap" "$DIR/x.pcap.manifest.json" "$DIR/.x.pcap.partial" "$base.json"
+    rm -f "$DIR/x.pcap" "$DIR/x.pcap.idx" "$DIR/x.pcap.manifest.json" "$DIR/.x.pcap.partial" "$DIR/.x.pcap.idx.partial" "$base.json"
     WCPU0=""; WCPU1=""
     ON_TICK=cap_tick watch_run "${cmd[@]}" 2> "$base.err"
     [ -f "$DIR/x.pcap" ] && fsize=$(stat -c %s "$DIR/x.pcap")
-    rm -f "$DIR/x.pcap" "$DIR/x.pcap.manifest.json" "$DIR/.x.pcap.partial"
+    rm -f "$DIR/x.pcap" "$DIR/x.pcap.idx" "$DIR/x.pcap.manifest.json" "$DIR/.x.pcap.partial" "$DIR/.x.pcap.idx.partial"
     if [ -n "$WCPU0" ] && [ -n "$WCPU1" ]; then
         wcpu=$(awk -v a="$WCPU0" -v b="$WCPU1" -v t0="$WT0" -v t1="$WT1" -v hz="$(getconf CLK_TCK)" \
                'BEGIN{printf "%.1f", 100 * (b - a) / hz / (t1 - t0)}')

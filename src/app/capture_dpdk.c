@@ -170,6 +170,7 @@ int app_pipeline(struct app *a)
         .ring_files = (unsigned)c->ring_files,
         .disk_limit = c->disk_limit,
         .min_free = c->min_free,
+        .index = !c->no_index,
     };
     int rc = pipeline_init(&a->pipe, &pc, err, sizeof(err));
     if (rc)

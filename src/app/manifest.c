@@ -13,6 +13,7 @@
 
 #include "common/json.h"
 #include "common/tsclock.h"
+#include "index/index.h"
 
 void manifest_add_port(struct manifest *m, const struct port_info *pi)
 {
@@ -133,6 +134,33 @@ static int body(FILE *f, const struct manifest *m, const struct config *c, const
     }
     lc_json_end(&j);
     lc_json_u64(&j, "files_deleted", deleted);
+    /* Each kept file's index, in the order of "files": its name and size,
+     * or null and why it is missing (the file itself is whole). */
+    unsigned idx_failed = 0;
+    lc_json_bool(&j, "index", !c->no_index);
+    lc_json_array(&j, "indexes", LC_JSON_LINES);
+    for (unsigned i = 0; i < nfiles && !c->no_index; i++) {
+        const struct file_record *fr = &files[i];
+        if (fr->idx_error)
+            idx_failed++;
+        if (fr->deleted)
+            continue;
+        char name[sizeof(fr->name) + 8];
+        snprintf(name, sizeof(name), "%s%s", fr->name, IDX_SUFFIX);
+        lc_json_object(&j, NULL, LC_JSON_INLINE);
+        lc_json_string(&j, "file", fr->name);
+        if (fr->indexed) {
+            lc_json_string(&j, "index", name);
+            lc_json_u64(&j, "bytes", fr->idx_bytes);
+        } else {
+            lc_json_null(&j, "index");
+            lc_json_string(&j, "error", fr->idx_error == -EILSEQ ? "records not walked in step"
+                                        : fr->idx_error ? strerror(-fr->idx_error) : "not written");
+        }
+        lc_json_end(&j);
+    }
+    lc_json_end(&j);
+    lc_json_u64(&j, "index_failures", idx_failed);
     st_json_put(&j, "stats", s, reason, exit_code, files, nfiles, dir);
     lc_json_end(&j);
     return lc_json_finish(&j);

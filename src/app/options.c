@@ -23,6 +23,7 @@ enum {
     OPT_NO_JIT,
     OPT_METRICS,
     OPT_TELEMETRY,
+    OPT_NO_INDEX,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
     { "no-jit", no_argument, NULL, OPT_NO_JIT },
     { "metrics", required_argument, NULL, OPT_METRICS },
     { "telemetry", no_argument, NULL, OPT_TELEMETRY },
+    { "no-index", no_argument, NULL, OPT_NO_INDEX },
     { NULL, 0, NULL, 0 },
 };
 
@@ -289,6 +291,9 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case OPT_TELEMETRY:
             c->telemetry = true;
             break;
+        case OPT_NO_INDEX:
+            c->no_index = true;
+            break;
         case ':':
             if (optopt)
                 return lc_bad(err, errlen, "-%c: missing value", optopt);
@@ -380,6 +385,8 @@ void options_usage(FILE *out)
 "                     then also deletes the oldest file instead of stopping\n"
 "                     (without either: a full disk ends the capture, exit 74)\n"
 "  --no-sync          do not fdatasync each file at close\n"
+"  --no-index         no index beside each file (default: FILE.idx, e.g. cap.pcap.idx,\n"
+"                     written at close, deleted with its file: `linecap extract` reads it)\n"
 "  --time-source SRC  auto (default: NIC receive timestamps when the port offers them,\n"
 "                     else the TSC, once per burst) or tsc\n"
 "  --metrics ADDR:PORT\n"

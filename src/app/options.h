@@ -42,6 +42,7 @@ struct config {
     uint64_t buffer_mib;            /* -B: block pool */
     bool tsc_only;                  /* --time-source tsc */
     bool no_sync;                   /* --no-sync: skip fdatasync at close */
+    bool no_index;                  /* --no-index: no index file beside each file */
     bool quiet;                     /* --quiet: no informational lines */
     const char *filter;             /* -f EXPR or the trailing words; NULL: none */
     bool no_jit;                    /* --no-jit: run the filter interpreted */

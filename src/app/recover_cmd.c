@@ -5,6 +5,7 @@
 
 #include "app/options.h"
 #include "common/log.h"
+#include "index/index.h"
 #include "storage/recover.h"
 
 #include <dirent.h>
@@ -36,17 +37,24 @@ static void usage(FILE *f)
 "partial file a running capture holds (its lock) is left alone. One line per\n"
 "file says what was done.\n"
 "\n"
+"Each recovered file gets its index (NAME.idx) built from it. A partial index\n"
+"(DIR/.NAME.idx.partial, left by a crash between the renames of a file and of\n"
+"its index) is renamed into place when it is whole and describes NAME, else\n"
+"NAME's index is built again from NAME; it is removed when NAME is gone. An\n"
+"index that does not validate or describes another file is replaced.\n"
+"\n"
 "  -n, --dry-run   report what would be done, change nothing\n"
 "  -q, --quiet     only errors and the summary line\n"
 "  -h, --help      this text\n"
 "\n"
 "Exit codes: 0 every partial file recovered (or none found), 64 usage,\n"
 "66 a path could not be read, 73 a file could not be recovered (left as it\n"
-"was, unless its line says otherwise).\n");
+"was, unless its line says otherwise) or its index not written.\n");
 }
 
 struct tally {
     unsigned recovered, removed, busy, young, failed;
+    unsigned idx_built, idx_kept, idx_failed;
     int rc;
     bool dry_run, quiet;
 };
@@ -57,8 +65,68 @@ static void worse(struct tally *t, int rc)
         t->rc = rc;
 }
 
+/* The line for what was done to an index (partial: the leftover partial
+ * index it came from, NULL when after its file's recovery). */
+static void index_line(struct tally *t, int rc, const struct recover_idx_result *x,
+                       const char *dir, const char *partial)
+{
+    const bool dry = t->dry_run;
+    if (rc == -ENOENT && partial)
+        return;                 /* taken by its file's recovery meanwhile */
+    if (rc < 0) {
+        lc_err("%s/%s: index not written: %s (the capture file is whole)", dir, x->name, x->err);
+        t->idx_failed++;
+        worse(t, EXIT_CANTCREAT);
+        return;
+    }
+    char from[600] = "";
+    if (partial)
+        snprintf(from, sizeof(from), "%s/%s: ", dir, partial);
+    switch (x->state) {
+    case RECOVER_IDX_BUSY:
+        if (!t->quiet)
+            printf("%sin use by a running capture (locked), left alone\n", from);
+        t->busy++;
+        return;
+    case RECOVER_IDX_REMOVED:
+        if (!t->quiet)
+            printf("%s%s: its capture file is gone\n", from, dry ? "would be removed" : "removed");
+        return;
+    case RECOVER_IDX_OK:
+        if (!t->quiet)
+            printf("%s%s/%s: index valid (%llu records, %llu bytes), kept%s\n", from, dir, x->name,
+                   (unsigned long long)x->records, (unsigned long long)x->bytes,
+                   x->removed_partial ? "; the partial index removed" : "");
+        t->idx_kept++;
+        return;
+    case RECOVER_IDX_RENAMED:
+        if (!t->quiet)
+            printf("%s-> %s/%s: index whole and valid (%llu records, %llu bytes), %s\n", from, dir,
+                   x->name, (unsigned long long)x->records, (unsigned long long)x->bytes,
+                   dry ? "would be renamed" : "renamed");
+        t->idx_kept++;
+        return;
+    case RECOVER_IDX_BUILT:
+    case RECOVER_IDX_REBUILT:
+        if (!t->quiet) {
+            char what[80];
+            snprintf(what, sizeof(what), "%s, %s", x->state == RECOVER_IDX_BUILT ? "missing"
+                     : x->why ? x->why : "invalid", dry ? "would be built" : "built");
+            if (dry)
+                printf("%s%s/%s: index %s\n", from, dir, x->name, what);
+            else
+                printf("%s%s/%s: index %s from the file (%llu records, %llu bytes)\n", from, dir,
+                       x->name, what, (unsigned long long)x->records,
+                       (unsigned long long)x->bytes);
+        }
+        t->idx_built++;
+        return;
+    }
+}
+
 static void one(struct tally *t, int dirfd, const char *dir, const char *name)
 {
+    struct recover_idx_result xr;
     struct recover_result r;
     int rc = recover_path(dirfd, name, t->dry_run, &r);
     const struct recover_scan *s = &r.scan;
@@ -119,6 +187,20 @@ static void one(struct tally *t, int dirfd, const char *dir, const char *name)
                (unsigned long long)s->good_end, cut);
     }
     t->recovered++;
+    if (t->dry_run) {           /* the file keeps its partial name: nothing to look at */
+        memset(&xr, 0, sizeof(xr));
+        xr.state = RECOVER_IDX_BUILT;
+        snprintf(xr.name, sizeof(xr.name), "%s%s", r.final, IDX_SUFFIX);
+        index_line(t, 0, &xr, dir, NULL);
+        return;
+    }
+    index_line(t, recover_index(dirfd, r.final, false, &xr), &xr, dir, NULL);
+}
+
+static void one_index_partial(struct tally *t, int dirfd, const char *dir, const char *name)
+{
+    struct recover_idx_result x;
+    index_line(t, recover_index_partial(dirfd, name, t->dry_run, &x), &x, dir, name);
 }
 
 static void do_dir(struct tally *t, const char *dir)
@@ -132,16 +214,37 @@ static void do_dir(struct tally *t, const char *dir)
         worse(t, EXIT_NOINPUT);
         return;
     }
+    /* Capture files first, then leftover partial indexes (whose capture
+     * file may just have been recovered). */
     struct dirent *e;
     char final[512];
+    char **idx = NULL;
+    size_t nidx = 0, cap = 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
             continue;
         if (!recover_final_name(e->d_name, final, sizeof(final)))
             continue;
+        if (recover_index_partial_name(e->d_name, final, sizeof(final))) {
+            if (nidx == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **n = realloc(idx, cap * sizeof(*idx));
+                if (n == NULL)
+                    break;
+                idx = n;
+            }
+            if ((idx[nidx] = strdup(e->d_name)) != NULL)
+                nidx++;
+            continue;
+        }
         one(t, dirfd, dir, e->d_name);
     }
     closedir(d);
+    for (size_t i = 0; i < nidx; i++) {
+        one_index_partial(t, dirfd, dir, idx[i]);
+        free(idx[i]);
+    }
+    free(idx);
     close(dirfd);
 }
 
@@ -200,12 +303,16 @@ int recover_main(int argc, char **argv)
             worse(&t, EXIT_NOINPUT);
             continue;
         }
-        one(&t, dirfd, dir, base);
+        if (recover_index_partial_name(base, final, sizeof(final)))
+            one_index_partial(&t, dirfd, dir, base);
+        else
+            one(&t, dirfd, dir, base);
         close(dirfd);
     }
     printf("linecap recover: %u %s, %u removed (empty or zeros), %u in use, %u too new, "
-           "%u failed\n", t.recovered, t.dry_run ? "to recover" : "recovered", t.removed, t.busy,
-           t.young, t.failed);
+           "%u failed; indexes: %u %s, %u kept, %u failed\n", t.recovered,
+           t.dry_run ? "to recover" : "recovered", t.removed, t.busy, t.young, t.failed,
+           t.idx_built, t.dry_run ? "to build" : "built", t.idx_kept, t.idx_failed);
     fflush(stdout);
     return t.rc;
 }

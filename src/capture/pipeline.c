@@ -219,6 +219,8 @@ int pipeline_start(struct pipeline *p, char *err, size_t errlen)
             .fmt = c->fmt,
             .finfo = c->finfo,
             .ports = p->pub,
+            .index = c->index,
+            .nblocks = p->pool.n,
         };
         if (writer_init(p->w, &wc) < 0) {
             snprintf(err, errlen, "out of memory");

@@ -151,6 +151,7 @@ struct pipeline_conf {
     unsigned mode;                      /* file mode */
     unsigned ring_files;                /* -b files:N, 0 = keep all */
     uint64_t disk_limit, min_free;
+    bool index;                         /* an index beside every file (src/index) */
 };
 
 struct writer;

@@ -11,6 +11,19 @@
  * bytes) fit in this. */
 #define WRITER_TAIL_CAP (2 * BLOCK_ALIGN)
 
+struct idx_builder;
+
+/* The index of the open file (src/index/index.h), built from the records of
+ * each block after it is written: the receive core pays nothing. */
+struct writer_index {
+    struct idx_builder *b;      /* NULL: --no-index */
+    uint64_t next;              /* file offset of the next record (or block) to walk */
+    uint8_t *carry;             /* the first bytes of a record that straddles into the next block */
+    uint32_t carry_len, carry_cap;
+    uint8_t head[64];           /* the file's first bytes (struct idx_ident) */
+    int err;                    /* 0, or why this file gets no index (-ENOMEM, -EILSEQ) */
+};
+
 struct writer_stream {
     struct rx_stream *rx;
     struct outfile f;
@@ -28,6 +41,7 @@ struct writer_stream {
     uint8_t *tail;              /* TAIL_CAP bytes, BLOCK_ALIGN-aligned */
     uint64_t tail_off;
     bool failed;                /* a write error ended this file */
+    struct writer_index ix;
     struct rx_counters cnt[BLOCK_MAX_SRC];      /* LC_WR_COUNTERS, owner: writer */
 };
 
@@ -49,6 +63,19 @@ struct writer {
     uint64_t start_ns;          /* capture start, CLOCK_REALTIME (pcapng isb_starttime) */
     volatile int rx_done;       /* all receive lcores finished */
     bool warned_buffered;
+    bool index;                 /* write an index beside every file */
+    volatile uint64_t idx_failed;       /* closed files left without an index */
+    /* The index thread walks the blocks the writer has written while the
+     * writer waits for the disk with the next one; it returns them to the
+     * free stack. NULL ixq: the writer walks them itself. */
+    struct rte_ring *ixq;       /* written blocks, SP/SC, writer -> index thread */
+    pthread_t ixt;
+    bool ix_running;
+    uint64_t ix_sent;           /* blocks queued (writer) */
+    uint64_t ix_done;           /* blocks walked and returned (index thread) */
+    volatile int ix_stop;
+    uint32_t ix_wake;           /* futex word, as run_state.writer_wake */
+    int ix_sleeping;
 
     /* This run's closed files (ret.files[0..ret.nfiles), read by main
      * after join) and which of them to delete: -b files:N, --disk-limit,
@@ -76,6 +103,8 @@ struct writer_conf {
     const struct format_ops *fmt;
     const struct format_info *finfo;
     const struct port_pub *ports;
+    bool index;                         /* an index beside every file (not --no-index) */
+    unsigned nblocks;                   /* blocks in the pool (the index queue's size) */
 };
 
 /* Fill w from c (allocations only, no thread). 0, or -ENOMEM with w freed. */

@@ -51,7 +51,12 @@ struct file_record {
     uint64_t bytes;
     uint64_t ts_first, ts_last;
     int error;                  /* 0 or negative errno it ended with */
-    bool deleted;               /* removed by the files:N ring or to make room */
+    /* Its index (name + IDX_SUFFIX, src/index/index.h), written after it
+     * and deleted with it; its bytes count with the file's in --disk-limit. */
+    bool indexed;               /* the index was written */
+    uint64_t idx_bytes;         /* its size, 0 without one */
+    int idx_error;              /* 0, or the negative errno that left the file without one */
+    bool deleted;               /* removed (with its index) by the files:N ring or to make room */
     bool reclaimed;             /* removed to make room (--disk-limit, --min-free, full disk) */
 };
 

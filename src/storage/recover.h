@@ -70,4 +70,54 @@ struct recover_result {
  * header: scan.why says which). */
 int recover_path(int dirfd, const char *name, bool dry_run, struct recover_result *res);
 
+/* ---- the index beside a capture file (src/index/index.h) ----
+ *
+ * The capture writes NAME's index (NAME + IDX_SUFFIX) under its partial
+ * name, syncs it, and renames it right after NAME. A crash leaves no index
+ * for the open file and, between the two renames, a whole index under its
+ * partial name; an index is never trusted unless it validates and
+ * describes the file (idx_open, idx_matches). */
+
+enum recover_idx_state {
+    RECOVER_IDX_OK = 0,     /* present, valid, describes the file: kept */
+    RECOVER_IDX_BUILT,      /* missing: built from the file */
+    RECOVER_IDX_REBUILT,    /* torn or stale (see why): built again, replaced */
+    RECOVER_IDX_RENAMED,    /* a leftover partial that is whole and describes the file: renamed */
+    RECOVER_IDX_REMOVED,    /* a leftover partial whose capture file is gone: removed */
+    RECOVER_IDX_BUSY,       /* a partial a running capture holds: left alone */
+};
+
+struct recover_idx_result {
+    enum recover_idx_state state;
+    char name[520];         /* the index's final name */
+    uint64_t bytes;         /* its size */
+    uint64_t records;       /* records it describes */
+    const char *why;        /* REBUILT: "torn", "stale"; OK/RENAMED: NULL */
+    bool removed_partial;   /* a leftover partial index was removed */
+    char err[256];          /* one line on failure */
+};
+
+/* Make DIR/CAPTURE's index describe it, after CAPTURE was recovered (its
+ * writer is gone): kept when it validates and matches the file; else built
+ * from the file (idx_build_fd), written under its partial name (a leftover
+ * one not held by a capture is removed first, however new),
+ * synced, renamed into place (a torn or stale index is replaced), the
+ * directory synced. The index gets the capture file's mode. dry_run only
+ * looks. Returns 0, or a negative errno with one line in err (-EBUSY: a
+ * capture holds the partial name; -EINVAL: not a pcap/pcapng file). */
+int recover_index(int dirfd, const char *capture, bool dry_run, struct recover_idx_result *res);
+
+/* Whether name is a partial index name (".CAPTURE.idx.partial"); if so the
+ * capture file's name goes to out. */
+bool recover_index_partial_name(const char *name, char *out, size_t cap);
+
+/* A leftover partial index (".CAPTURE.idx.partial"): left alone when a
+ * capture holds it (BUSY); else, when CAPTURE exists, its index is made
+ * right -- the partial renamed into place when it validates and describes
+ * CAPTURE and no valid index is there, else recover_index -- and the
+ * partial removed; without CAPTURE the partial is removed (REMOVED).
+ * dry_run only looks. Returns 0 or a negative errno with err. */
+int recover_index_partial(int dirfd, const char *partial, bool dry_run,
+                          struct recover_idx_result *res);
+
 #endif

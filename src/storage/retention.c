@@ -51,7 +51,7 @@ struct file_record *ret_add(struct retention *r)
 
 int ret_keep(struct retention *r, int stream, unsigned idx)
 {
-    r->closed_bytes += r->files[idx].bytes;
+    r->closed_bytes += ret_file_bytes(&r->files[idx]);
     if (r->ring_files == 0)
         return -1;
     int *ring = &r->ring[(size_t)stream * r->ring_files];
@@ -81,7 +81,7 @@ void ret_removed(struct retention *r, unsigned idx, bool reclaimed)
 {
     struct file_record *fr = &r->files[idx];
     fr->deleted = true;
-    r->closed_bytes -= fr->bytes;
+    r->closed_bytes -= ret_file_bytes(fr);
     if (reclaimed) {
         fr->reclaimed = true;
         __atomic_store_n(&r->files_reclaimed, r->files_reclaimed + 1, __ATOMIC_RELAXED);

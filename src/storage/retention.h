@@ -4,7 +4,9 @@
  * --min-free, and a full disk: the oldest closed files of any stream go
  * first). It never touches the disk: the caller deletes the file a
  * function names and reports the outcome with ret_removed(). Files still
- * open are not in the registry, so they are never named. */
+ * open are not in the registry, so they are never named. A file's index
+ * (file_record.idx_bytes) is one with it: counted with its bytes and
+ * deleted with it. */
 #ifndef LC_RETENTION_H
 #define LC_RETENTION_H
 
@@ -32,6 +34,12 @@ struct retention {
     volatile uint64_t files_reclaimed;
 };
 
+/* The bytes a closed file takes on disk: its own and its index's. */
+static inline uint64_t ret_file_bytes(const struct file_record *f)
+{
+    return f->bytes + f->idx_bytes;
+}
+
 /* Empty registry for nstreams streams. 0, or -ENOMEM with r freed. */
 int ret_init(struct retention *r, int nstreams, unsigned ring_files, uint64_t disk_limit,
              uint64_t min_free);
@@ -44,7 +52,7 @@ void ret_free(struct retention *r);
 struct file_record *ret_add(struct retention *r);
 
 /* The file files[idx], of stream (0..nstreams-1), closed whole: its bytes
- * count towards --disk-limit and it enters the stream's ring. Returns the
+ * (with its index's) count towards --disk-limit and it enters the stream's ring. Returns the
  * index of the file the ring pushes out, for the caller to delete, or -1
  * (ring not full, no ring, or that file is already deleted). */
 int ret_keep(struct retention *r, int stream, unsigned idx);
@@ -60,8 +68,8 @@ static inline bool ret_reclaims(const struct retention *r)
  * deletion fails is not named again. */
 int ret_reclaim_next(struct retention *r);
 
-/* The caller removed files[idx] (or found it gone); reclaimed: to make
- * room, else by the ring. */
+/* The caller removed files[idx] and its index (or found them gone);
+ * reclaimed: to make room, else by the ring. */
 void ret_removed(struct retention *r, unsigned idx, bool reclaimed);
 
 enum ret_room { RET_FITS = 0, RET_DISK_LIMIT, RET_MIN_FREE };

@@ -50,6 +50,9 @@ int main(void)
           strcmp(cfg.eal_args[0], "--no-huge") == 0);
     CHECK(parse(6, "-i", "x", "-w", "y", "-a", "packets:7") == 0 && cfg.count == 7);
     CHECK(parse(1, "--help") == 0 && cfg.help);
+    /* an index beside every file unless --no-index */
+    CHECK(parse(4, "-i", "x", "-w", "y") == 0 && !cfg.no_index);
+    CHECK(parse(5, "-i", "x", "-w", "y", "--no-index") == 0 && cfg.no_index);
     CHECK(parse(1, "--version") == 0 && cfg.version);
     CHECK(parse(6, "-i", "x", "-w", "y", "--stats-interval", "0") == 0 &&
           cfg.stats_interval_ns == 0);

@@ -176,6 +176,51 @@ static void test_min_free(void)
     ret_free(&r);
 }
 
+/* A file's index counts with it and goes with it: closed_bytes holds both,
+ * the room policy sees both, the ring and a reclaim take both away. */
+static void test_index_bytes(void)
+{
+    struct retention r;
+    unsigned f[4];
+
+    CHECK(ret_init(&r, 1, 3, 1000, 0) == 0);
+    for (int i = 0; i < 3; i++) {
+        struct file_record *fr = ret_add(&r);
+        CHECK(fr != NULL);
+        fr->stream = 0;
+        fr->bytes = 200;
+        fr->indexed = i != 1;           /* the second file's index failed */
+        fr->idx_bytes = i != 1 ? 50 : 0;
+        f[i] = (unsigned)(fr - r.files);
+        CHECK_EQ_U(ret_file_bytes(fr), i != 1 ? 250 : 200);
+        CHECK(ret_keep(&r, 0, f[i]) == -1);
+    }
+    CHECK_EQ_U(r.closed_bytes, 700);
+    /* 700 closed + 200 open + 100 fits; +101 does not: the index bytes count */
+    CHECK(ret_room(&r, 200, 100, UINT64_MAX) == RET_FITS);
+    CHECK(ret_room(&r, 200, 101, UINT64_MAX) == RET_DISK_LIMIT);
+    /* the oldest goes, with its index: 250 freed */
+    CHECK(make_room(&r, 200, 101, UINT64_MAX, 0) == 1);
+    CHECK(r.files[f[0]].deleted && r.files[f[0]].reclaimed);
+    CHECK_EQ_U(r.closed_bytes, 450);
+    /* the ring pushes out the next one (no index: 200 freed) */
+    struct file_record *fr = ret_add(&r);
+    fr->bytes = 100;
+    fr->indexed = true;
+    fr->idx_bytes = 10;
+    f[3] = (unsigned)(fr - r.files);
+    CHECK_EQ_U(r.closed_bytes, 450);
+    int old = ret_keep(&r, 0, f[3]);
+    CHECK(old == -1);                   /* f[0]'s turn: deleted already */
+    CHECK_EQ_U(r.closed_bytes, 560);
+    fr = ret_add(&r);
+    fr->bytes = 100;
+    CHECK_EQ_U(ret_keep(&r, 0, (unsigned)(fr - r.files)), f[1]);
+    ret_removed(&r, f[1], false);
+    CHECK_EQ_U(r.closed_bytes, 460);
+    ret_free(&r);
+}
+
 static void test_many(void)
 {
     struct retention r;
@@ -208,6 +253,7 @@ int main(void)
     test_ring_after_reclaim();
     test_disk_limit();
     test_min_free();
+    test_index_bytes();
     test_many();
     return check_done("test_retention");
 }

@@ -176,9 +176,10 @@ expect_rc() {
 
 # ---------------------------------------------------------------- oracles
 
-# capture files in W in file-number order (dot files, i.e. .partial, excluded)
+# capture files in W in file-number order (dot files, i.e. .partial, the
+# manifest and the indexes excluded)
 # (names are PREFIX_NNNNN_...: the zero-padded number sorts them)
-out_files() { ls -1 "$W" 2>/dev/null | grep -v '^\.' | grep -v '\.json$' | LC_ALL=C sort | sed "s|^|$W/|"; }
+out_files() { ls -1 "$W" 2>/dev/null | grep -v '^\.' | grep -v '\.json$' | grep -v '\.idx$' | LC_ALL=C sort | sed "s|^|$W/|"; }
 
 # the 5-digit number of a rotated file name PREFIX_NNNNN_YYYYmmddHHMMSS.EXT
 file_num() { basename "$1" | sed -E 's/^.*_([0-9]{5})_[0-9]{14}\.[A-Za-z0-9]+$/\1/'; }

@@ -79,8 +79,8 @@ print("ok" if s["received"] == d["totals"]["received"] and s["written"] == d["to
 ' "$T/dt.out" "$T/s.json" 2>&1)
     [ "$r" = ok ] || fail "dpdk-telemetry.py vs --stats-json: $r"
     # the manifest, beside the file, named after it
-    [ "$(ls -A "$W" | tr '\n' ' ')" = "m.pcap m.pcap.manifest.json " ] ||
-        fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected m.pcap and m.pcap.manifest.json"
+    [ "$(ls -A "$W" | tr '\n' ' ')" = "m.pcap m.pcap.idx m.pcap.manifest.json " ] ||
+        fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected m.pcap, m.pcap.idx and m.pcap.manifest.json"
     [ "$(stat -c %a "$W/m.pcap.manifest.json")" = 600 ] ||
         fail "manifest mode $(stat -c %a "$W/m.pcap.manifest.json"), expected 600"
     r=$($MCHECK manifest "$W/m.pcap.manifest.json" "$T/s.json" "$t0" "$t1" -- \

@@ -95,8 +95,8 @@ case_png_replay() {
     lc -i "$PCAP_PORT" -n -w "$W/cap.pcapng" -c "$n" --stats-json "$T/s.json"
     t1=$(now_ns)
     expect_rc 0 "-n -c $n"
-    [ "$(ls -A "$W" | tr '\n' ' ')" = "cap.pcapng cap.pcapng.manifest.json " ] ||
-        fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected exactly cap.pcapng and its manifest"
+    [ "$(ls -A "$W" | tr '\n' ' ')" = "cap.pcapng cap.pcapng.idx cap.pcapng.manifest.json " ] ||
+        fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected exactly cap.pcapng, its index and its manifest"
     f=$W/cap.pcapng
     png_valid "$f" --snaplen 262144 --nif 1 --ts-min "$t0" --ts-max "$t1"
     [ "$PV_COUNT" = "$n" ] || fail "$PV_COUNT records, expected $n"

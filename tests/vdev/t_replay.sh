@@ -14,8 +14,8 @@ case_replay() {
     lc -i "$PCAP_PORT" -w "$W/cap.pcap" -c "$n" --stats-json "$T/s.json"
     t1=$(now_ns)
     expect_rc 0 "replay -c $n"
-    [ "$(ls -A "$W" | tr '\n' ' ')" = "cap.pcap cap.pcap.manifest.json " ] ||
-        fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected exactly cap.pcap and its manifest"
+    [ "$(ls -A "$W" | tr '\n' ' ')" = "cap.pcap cap.pcap.idx cap.pcap.manifest.json " ] ||
+        fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected exactly cap.pcap, its index and its manifest"
     f=$W/cap.pcap
     pcap_header_ok "$f" 262144
     pcap_valid "$f" --snaplen 262144 --ts-min "$t0" --ts-max "$t1"
@@ -147,7 +147,7 @@ case_two_ports() {
     n1=$(KNOWN_N); n2=$(cap_count "$SMALL")
     lc -i "net_pcap0,rx_pcap=$KNOWN" -i "net_pcap1,rx_pcap=$SMALL" -w "$W/two.pcap" -a duration:2 --stats-json "$T/s.json"
     expect_rc 0 "two net_pcap ports"
-    [ "$(ls -A "$W" | tr '\n' ' ')" = "two.pcap two.pcap.manifest.json " ] || fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected two.pcap"
+    [ "$(ls -A "$W" | tr '\n' ' ')" = "two.pcap two.pcap.idx two.pcap.manifest.json " ] || fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected two.pcap"
     pcap_valid "$W/two.pcap"
     [ "$PV_COUNT" = $((n1 + n2)) ] || fail "$PV_COUNT records, expected $n1 + $n2"
     out=$($LCHECK interleave "$W/two.pcap" -- "$KNOWN" "$SMALL") || fail "$out"

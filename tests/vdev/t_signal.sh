@@ -75,7 +75,7 @@ case_sigint_idle() {
     expect_rc 0 "SIGINT when idle"
     awk -v s="$LC_EXIT_SECS" 'BEGIN{exit !(s <= 5)}' || fail "exit ${LC_EXIT_SECS}s after SIGINT, limit 5 s"
     no_partials
-    [ "$(ls -A "$W" | tr '\n' ' ')" = "idle.pcap idle.pcap.manifest.json " ] || fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected idle.pcap"
+    [ "$(ls -A "$W" | tr '\n' ' ')" = "idle.pcap idle.pcap.idx idle.pcap.manifest.json " ] || fail "output dir holds '$(ls -A "$W" | tr '\n' ' ')', expected idle.pcap"
     pcap_header_ok "$W/idle.pcap" 262144
     pcap_valid "$W/idle.pcap"
     [ "$PV_COUNT" = 0 ] || fail "$PV_COUNT records from a silent port"
