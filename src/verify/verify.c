@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/units.h"
+#include "index/index.h"
 #include "verify/account.h"
 
 #define MAX_NOTES 64
@@ -173,7 +174,10 @@ static int read_dir(struct vf_state *s, const char *dir)
         return vf_read_file(s, dir); /* records the error */
     while ((e = readdir(d))) {
         size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || (l > 5 && strcmp(e->d_name + l - 5, ".json") == 0))
+        size_t il = strlen(IDX_SUFFIX);
+        /* hidden partials, the manifest and JSON, the packet indexes */
+        if (e->d_name[0] == '.' || (l > 5 && strcmp(e->d_name + l - 5, ".json") == 0) ||
+            (l > il && strcmp(e->d_name + l - il, IDX_SUFFIX) == 0))
             continue;
         if (n == cap) {
             char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*nn));
