@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     argv[argc] = NULL;
     int rc = options_parse(argc, argv, &c, err, sizeof(err));
+    options_free(&c);
     if (rc > 0 && err[0] == '\0')
         abort();    /* every refusal says why */
     free(buf);

@@ -2,6 +2,7 @@
  * every check that needs no EAL, so that a bad value leaves nothing behind;
  * and the privilege drop, once the ports are up. */
 #include "app/capture.h"
+#include "app/commands.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,15 +28,16 @@ int app_options(struct app *a, int argc, char **argv)
     a->json_fd = -1;
     a->metrics.fd = -1;
     pthread_mutex_init(&a->pub_lock, NULL);
-    a->man.argc = argc;
-    a->man.argv = argv;
     int rc = options_parse(argc, argv, &a->cfg, err, sizeof(err));
     if (rc) {
         lc_err("%s", err);
         return rc;
     }
+    /* the manifest records the options in force: --config files expanded */
+    a->man.argc = a->cfg.argc;
+    a->man.argv = a->cfg.argv;
     if (a->cfg.help)
-        options_usage(stdout);
+        options_usage(stdout, lc_subcommands);
     else if (a->cfg.version)
         printf("linecap %s (%s)\n", LINECAP_VERSION, rte_version());
     if (a->cfg.quiet)

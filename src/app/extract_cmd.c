@@ -18,10 +18,28 @@
 #include <time.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"Usage: linecap extract [OPTIONS] DIR|FILE... [--] [EXPRESSION]\n"
+enum { OPT_FROM = 256, OPT_TO };
+
+static const struct lc_opt extract_opts[] = {
+    { OPT_FROM, "from", "TIME", "only packets at or after TIME" },
+    { OPT_TO, "to", "TIME", "only packets before TIME" },
+    { 'w', NULL, "FILE|-",
+      "write to FILE, or to stdout with '-' (the default when stdout\n"
+      "is not a terminal: linecap extract ... | tcpdump -r -)" },
+    { 'F', NULL, "pcap|pcapng",
+      "output format (default pcap, nanosecond timestamps; files of\n"
+      "different link types need pcapng)" },
+    { 'c', NULL, "N", "stop after N packets" },
+    { 'q', "quiet", NULL, "no notices and no report line" },
+    { 'h', "help", NULL, "this text" },
+    { 0, NULL, NULL, NULL },
+};
+
+const struct lc_cmd extract_command = {
+    .name = "linecap extract",
+    .summary = "the packets of a time window and a filter, from many files, merged",
+    .usage = "[OPTIONS] DIR|FILE... [--] [EXPRESSION]",
+    .about =
 "Write the packets of the capture files (pcap or pcapng; a DIR means every\n"
 "*.pcap, *.pcapng and *.cap file in it, not the hidden partial files of a\n"
 "running capture) that fall in the time window and match the libpcap filter\n"
@@ -37,30 +55,21 @@ static void usage(FILE *f)
 "The arguments after the options are paths as long as they exist (or contain\n"
 "'/' or end in .pcap, .pcapng, .cap); the first other one starts the\n"
 "EXPRESSION, which is the rest of the arguments joined with spaces. With\n"
-"'--', everything after it is the EXPRESSION.\n"
-"\n"
-"  --from TIME     only packets at or after TIME\n"
-"  --to TIME       only packets before TIME\n"
-"  -w FILE|-       write to FILE, or to stdout with '-' (the default when stdout\n"
-"                  is not a terminal: linecap extract ... | tcpdump -r -)\n"
-"  -F pcap|pcapng  output format (default pcap, nanosecond timestamps; files of\n"
-"                  different link types need pcapng)\n"
-"  -c N            stop after N packets\n"
-"  -q, --quiet     no notices and no report line\n"
-"  -h, --help      this text\n"
-"\n"
+"'--', everything after it is the EXPRESSION.",
+    .opts = extract_opts,
+    .notes =
 "TIME: RFC 3339 (2026-12-03T09:30:00Z, 2026-12-03T10:30:00.250+01:00), epoch\n"
 "seconds with an optional fraction (1764754200.5), 'now', or relative to now:\n"
 "-30s, -15m, -2h, -1d, -1.5h, -500ms.\n"
 "\n"
 "The report on stderr: files considered, opened (the others were pruned by\n"
 "their index), scanned without an index, chunks and bytes read, packets read\n"
-"and written, time.\n"
-"\n"
-"Exit codes: 0 done, 64 usage (a bad option or TIME, pcap output of mixed link\n"
-"types), 65 bad filter expression, 66 nothing to read (a path or file that\n"
-"cannot be read, no capture file), 73 cannot create FILE, 74 I/O error.\n");
-}
+"and written, time.",
+    .exits = "0 done, 64 usage (a bad option or TIME, pcap output of mixed link\n"
+             "types), 65 bad filter expression, 66 nothing to read (a path or file that\n"
+             "cannot be read, no capture file), 73 cannot create FILE, 74 I/O error.",
+    .shortopts_head = ":",
+};
 
 static void notice(void *arg, const char *line)
 {
@@ -106,13 +115,8 @@ static void human(char *out, size_t n, uint64_t b)
 
 int extract_main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"from", required_argument, NULL, 'A'},
-        {"to", required_argument, NULL, 'B'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct option lo[LC_OPT_MAX];
+    char so[2 * LC_OPT_MAX + 4];
     struct extract_req req = { .format = EXTRACT_PCAP, .out_fd = STDOUT_FILENO };
     const char *from = NULL, *to = NULL, *wfile = NULL;
     bool quiet = false;
@@ -126,12 +130,14 @@ int extract_main(int argc, char **argv)
             break;
         }
     int oargc = dd >= 0 ? dd : argc;
+    if (opttab_getopt(&extract_command, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
+        return EXIT_SOFTWARE;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(oargc, argv, ":w:F:c:qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(oargc, argv, so, lo, NULL)) != -1) {
         switch (c) {
-        case 'A': from = optarg; break;
-        case 'B': to = optarg; break;
+        case OPT_FROM: from = optarg; break;
+        case OPT_TO: to = optarg; break;
         case 'w': wfile = optarg; break;
         case 'q': quiet = true; break;
         case 'F':
@@ -150,7 +156,7 @@ int extract_main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'h': usage(stdout); return 0;
+        case 'h': opttab_help(stdout, &extract_command, NULL); return 0;
         case ':':
             lc_err("option '%s' needs a value (see linecap extract --help)", argv[optind - 1]);
             return EXIT_USAGE;

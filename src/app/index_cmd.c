@@ -21,10 +21,17 @@
 #include <unistd.h>
 #include <dirent.h>
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"Usage: linecap index [OPTIONS] DIR|FILE...\n"
+static const struct lc_opt index_opts[] = {
+    { 'q', "quiet", NULL, "only errors and the summary line" },
+    { 'h', "help", NULL, "this text" },
+    { 0, NULL, NULL, NULL },
+};
+
+const struct lc_cmd index_command = {
+    .name = "linecap index",
+    .summary = "build the packet index (FILE.idx) of existing capture files",
+    .usage = "[OPTIONS] DIR|FILE...",
+    .about =
 "Build the packet index of existing capture files (pcap or pcapng, written by\n"
 "linecap, tcpdump, dumpcap or any other tool): FILE.idx beside each FILE, or\n"
 "beside every *.pcap, *.pcapng and *.cap file of a DIR (not the hidden\n"
@@ -32,14 +39,12 @@ static void usage(FILE *f)
 "is written under a hidden partial name (.FILE.idx.partial), synced and\n"
 "renamed, so a reader never sees half of one. linecap extract uses it to skip\n"
 "the files and chunks that cannot hold a match. One line per file says what\n"
-"was done.\n"
-"\n"
-"  -q, --quiet   only errors and the summary line\n"
-"  -h, --help    this text\n"
-"\n"
-"Exit codes: 0 every file indexed, 64 usage, 66 a path cannot be read or is\n"
-"not a pcap/pcapng file, 73 an index cannot be written, 74 I/O error.\n");
-}
+"was done.",
+    .opts = index_opts,
+    .exits = "0 every file indexed, 64 usage, 66 a path cannot be read or is\n"
+             "not a pcap/pcapng file, 73 an index cannot be written, 74 I/O error.",
+    .shortopts_head = ":",
+};
 
 struct tally {
     unsigned done, failed;
@@ -206,20 +211,19 @@ static void do_dir(struct tally *t, const char *dir)
 
 int index_main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct option lo[LC_OPT_MAX];
+    char so[2 * LC_OPT_MAX + 4];
     struct tally t = {0};
     int c;
 
+    if (opttab_getopt(&index_command, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
+        return EXIT_SOFTWARE;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
         switch (c) {
         case 'q': t.quiet = true; break;
-        case 'h': usage(stdout); return 0;
+        case 'h': opttab_help(stdout, &index_command, NULL); return 0;
         default:
             lc_err("unknown option '%s' (see linecap index --help)", argv[optind - 1]);
             return EXIT_USAGE;

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/opttab.h"
 #include "common/units.h"
 #include "stats/counters.h"
 #include "stats/metrics.h"
@@ -24,39 +26,112 @@ enum {
     OPT_METRICS,
     OPT_TELEMETRY,
     OPT_NO_INDEX,
+    OPT_CONFIG,
 };
 
-static const struct option long_opts[] = {
-    { "interface", required_argument, NULL, 'i' },
-    { "write", required_argument, NULL, 'w' },
-    { "snaplen", required_argument, NULL, 's' },
-    { "count", required_argument, NULL, 'c' },
-    { "autostop", required_argument, NULL, 'a' },
-    { "ring-buffer", required_argument, NULL, 'b' },
-    { "queues", required_argument, NULL, 'q' },
-    { "buffer-size", required_argument, NULL, 'B' },
-    { "format", required_argument, NULL, 'F' },
-    { "pcapng", no_argument, NULL, 'n' },
-    { "pcap", no_argument, NULL, 'P' },
-    { "user", required_argument, NULL, 'Z' },
-    { "group-read", no_argument, NULL, 'g' },
-    { "help", no_argument, NULL, 'h' },
-    { "cores", required_argument, NULL, OPT_CORES },
-    { "count-only", no_argument, NULL, OPT_COUNT_ONLY },
-    { "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-    { "stats-json", required_argument, NULL, OPT_STATS_JSON },
-    { "version", no_argument, NULL, OPT_VERSION },
-    { "no-sync", no_argument, NULL, OPT_NO_SYNC },
-    { "quiet", no_argument, NULL, OPT_QUIET },
-    { "time-source", required_argument, NULL, OPT_TIME_SOURCE },
-    { "disk-limit", required_argument, NULL, OPT_DISK_LIMIT },
-    { "min-free", required_argument, NULL, OPT_MIN_FREE },
-    { "filter", required_argument, NULL, 'f' },
-    { "no-jit", no_argument, NULL, OPT_NO_JIT },
-    { "metrics", required_argument, NULL, OPT_METRICS },
-    { "telemetry", no_argument, NULL, OPT_TELEMETRY },
-    { "no-index", no_argument, NULL, OPT_NO_INDEX },
-    { NULL, 0, NULL, 0 },
+/* The capture's options: getopt's, --help's, the man page's and the
+ * --config file's names. */
+static const struct lc_opt capture_opts[] = {
+    { 0, NULL, NULL, "Input" },
+    { 'i', "interface", "PORT",
+      "PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=client,...),\n"
+      "port index, or a kernel interface name (taken through net_af_packet\n"
+      "with a 16384-frame ring unless framecnt= is given; its ring-full\n"
+      "drops are counted as kernel_drops); repeat for more ports" },
+    { 'f', "filter", "FILTER",
+      "capture filter in libpcap (tcpdump) syntax, e.g. 'udp port 53';\n"
+      "or give it as the last words, as tcpdump does. Packets it rejects\n"
+      "are freed and counted as filtered (not drops); -c counts matches" },
+    { OPT_NO_JIT, "no-jit", NULL, "run the filter in DPDK's BPF interpreter, not its JIT" },
+    { 's', "snaplen", "SNAPLEN",
+      "bytes kept per packet, 1-" LC_XSTR(LC_MAX_SNAPLEN) " (default " LC_XSTR(LC_MAX_SNAPLEN) ")" },
+    { OPT_TIME_SOURCE, "time-source", "SRC",
+      "auto (default: NIC receive timestamps when the port offers them,\n"
+      "else the TSC, once per burst) or tsc" },
+    { 0, NULL, NULL, "Output" },
+    { 'w', "write", "FILE",
+      "output file; with -b, FILE_00001_YYYYmmddHHMMSS.EXT (EXT: the one\n"
+      "of FILE, else .pcap or .pcapng)" },
+    { 'F', "format", "pcap|pcapng", "output format (default pcap, nanosecond magic)" },
+    { 'n', "pcapng", NULL,
+      "pcapng: a section and interface header per file (ports in -i order,\n"
+      "nanosecond timestamps), inbound flag (and queue if -q > 1) per packet,\n"
+      "interface statistics blocks at every close (see DESIGN.md)" },
+    { 'P', "pcap", NULL, "pcap (the default)" },
+    { OPT_COUNT_ONLY, "count-only", NULL, "receive and count on the identical path; store nothing" },
+    { OPT_NO_SYNC, "no-sync", NULL, "do not fdatasync each file at close" },
+    { OPT_NO_INDEX, "no-index", NULL,
+      "no index beside each file (default: FILE.idx, e.g. cap.pcap.idx,\n"
+      "written at close, deleted with its file: `linecap extract` reads it)" },
+    { 'g', "group-read", NULL, "files readable by the group (0640); default 0600, whatever the umask" },
+    { 0, NULL, NULL, "Stop, rotation and disk space" },
+    { 'c', "count", "N", "stop after N packets" },
+    { 'a', "autostop", "COND", "autostop: duration:S | filesize:KB | packets:N | files:N" },
+    { 'b', "ring-buffer", "COND",
+      "rotate:   duration:S | filesize:KB | packets:N; files:N keeps the newest N\n"
+      "(KB = 1000 bytes; rotation by time happens even with no traffic)" },
+    { OPT_DISK_LIMIT, "disk-limit", "SIZE",
+      "keep this run's files within SIZE (e.g. 20G) by deleting its own\n"
+      "oldest closed files; needs -b rotation" },
+    { OPT_MIN_FREE, "min-free", "SIZE",
+      "likewise keep SIZE free on the output filesystem; a full disk\n"
+      "then also deletes the oldest file instead of stopping\n"
+      "(without either: a full disk ends the capture, exit 74)" },
+    { 0, NULL, NULL, "Performance" },
+    { 'q', "queues", "QUEUES", "receive queues per port (RSS), default 1" },
+    { OPT_CORES, "cores", "LIST",
+      "receive cores, one stream each (default: the last CPU); the writer\n"
+      "and main thread use the first CPU not in LIST (a CPU may repeat:\n"
+      "its receive loops then take turns on it)" },
+    { 'B', "buffer-size", "MIB",
+      "block pool (buffer between receive and disk), default 2048 MiB;\n"
+      "each stream may hold its share, at least 4 blocks" },
+    { 0, NULL, NULL, "Reporting" },
+    { OPT_STATS_INTERVAL, "stats-interval", "S", "live line on stderr every S seconds (default 1; 0 = none)" },
+    { OPT_STATS_JSON, "stats-json", "FILE", "write the final statistics as JSON" },
+    { OPT_METRICS, "metrics", "ADDR:PORT",
+      "serve Prometheus metrics on http://ADDR:PORT/metrics; PORT or\n"
+      ":PORT listens on 127.0.0.1 only, another address only when given\n"
+      "([::1]:PORT for IPv6; port 0: any free port, printed at start)" },
+    { OPT_TELEMETRY, "telemetry", NULL,
+      "DPDK telemetry socket with /linecap/stats, /linecap/ports and\n"
+      "/linecap/queues,PORT (dpdk-telemetry.py; -f with --file-prefix)" },
+    { OPT_QUIET, "quiet", NULL, "no start-up information lines" },
+    { 0, NULL, NULL, "Other" },
+    { 'Z', "user", "USER",
+      "drop privileges to USER after DPDK initialisation (files are\n"
+      "then owned by USER; the output directory must be writable by it)" },
+    { OPT_CONFIG, "config", "FILE",
+      "read options from FILE, one a line: the long name without dashes,\n"
+      "then the value (rest of the line; \"...\" keeps spaces), # comments,\n"
+      "`eal ARGS...` for EAL arguments; they take the place of --config, so\n"
+      "later options override them (-i adds a port)" },
+    { 'h', "help", NULL, "this text" },
+    { OPT_VERSION, "version", NULL, "the version" },
+    { 0, NULL, NULL, NULL },
+};
+
+static void capture_more(FILE *out, bool roff);
+
+const struct lc_cmd options_capture_cmd = {
+    .name = "linecap",
+    .summary = "capture from DPDK ports to pcap or pcapng files at line rate",
+    .usage = "-i PORT [-i PORT ...] -w FILE [options] [FILTER] [-- EAL-ARGS]\n"
+             "-i PORT --count-only [options] [FILTER]\n"
+             "--config FILE [options]\n"
+             "COMMAND [OPTIONS] ...",
+    .about = "Capture from DPDK ports to pcap or pcapng files (nanosecond timestamps) at\n"
+             "line rate. Arguments after -- go to the DPDK EAL (expert).",
+    .opts = capture_opts,
+    .notes = "At exit a JSON manifest (versions, ports, offloads, cores, clock, options,\n"
+             "counters, % captured, files) is written beside the files as\n"
+             "FIRST-FILE.manifest.json.",
+    .exits = "0 ok (also after SIGINT/SIGTERM), 64 usage, 65 filter, 66 port (or\n"
+             "the --config file cannot be read), 69 DPDK unavailable, 73 cannot create\n"
+             "output (a file, the manifest, or the --metrics address cannot be bound),\n"
+             "74 I/O error during capture.",
+    .shortopts_head = "-:",
+    .more = capture_more,
 };
 
 /* "key:value" for -a and -b. */
@@ -120,6 +195,11 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     int o;
     size_t wlen = 0;            /* bytes in c->filter_words */
 
+    struct option lo[LC_OPT_MAX];
+    char so[2 * LC_OPT_MAX + 4];
+    struct opttab_argv x;
+    bool w_file = false, f_file = false;    /* -w, -f came from a --config file */
+
     memset(c, 0, sizeof(*c));
     c->snaplen = LC_MAX_SNAPLEN;
     c->queues = 1;
@@ -127,13 +207,25 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     c->stats_interval_ns = 1000000000ULL;
     c->buffer_mib = 2048;
     err[0] = '\0';
+    if (opttab_getopt(&options_capture_cmd, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
+        return lc_bad(err, errlen, "the option table is too large"), EXIT_SOFTWARE;
+
+    /* --config FILE: its lines take its place; a single-valued option
+     * given later on the command line replaces the file's */
+    int rc = opttab_expand(&options_capture_cmd, OPT_CONFIG, argc, argv, &x, err, errlen);
+    if (rc)
+        return rc;
+    c->argv_mem = x.mem;
+    c->argc = argc = x.argc;
+    c->argv = argv = x.argv;
+#define FROM_FILE() (x.from_file != NULL && x.from_file[optind - 1])
 
     /* "-": words that are not options come back in order as o == 1 (the
      * filter, as tcpdump takes it); "--" still ends the scan. optind 0 makes
      * glibc re-read that mode on every call. */
     optind = 0;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "-:i:w:s:c:a:b:q:B:F:nPZ:f:gh", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, so, lo, NULL)) != -1) {
         switch (o) {
         case 1: {
             size_t k = strlen(optarg);
@@ -147,9 +239,10 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             break;
         }
         case 'f':
-            if (c->filter)
+            if (c->filter && !(f_file && !FROM_FILE()))
                 return lc_bad(err, errlen, "-f '%s': only one -f is allowed (already '%s')", optarg,
                               c->filter);
+            f_file = FROM_FILE();
             if (optarg[strspn(optarg, " \t\n")] == '\0')
                 return lc_bad(err, errlen, "-f '%s': expected a capture filter expression "
                               "(libpcap syntax, e.g. 'udp port 53')", optarg);
@@ -166,8 +259,9 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             c->ifaces[c->nifaces++] = optarg;
             break;
         case 'w':
-            if (c->outpath)
+            if (c->outpath && !(w_file && !FROM_FILE()))
                 return lc_bad(err, errlen, "-w '%s': only one -w is allowed (already '%s')", optarg, c->outpath);
+            w_file = FROM_FILE();
             if (optarg[0] == '\0')
                 return lc_bad(err, errlen, "-w '': expected an output file name");
             c->outpath = optarg;
@@ -184,12 +278,10 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             c->count = v;
             break;
         case 'a':
-        case 'b': {
-            int rc = parse_cond((char)o, optarg, c, err, errlen);
-            if (rc)
+        case 'b':
+            if ((rc = parse_cond((char)o, optarg, c, err, errlen)) != 0)
                 return rc;
             break;
-        }
         case 'q':
             if (lc_parse_u64(optarg, 1, 64, &v) < 0)
                 return lc_bad(err, errlen, "-q '%s': queues must be a whole number from 1 to 64", optarg);
@@ -294,6 +386,8 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case OPT_NO_INDEX:
             c->no_index = true;
             break;
+        case OPT_CONFIG:            /* replaced by opttab_expand */
+            break;
         case ':':
             if (optopt)
                 return lc_bad(err, errlen, "-%c: missing value", optopt);
@@ -305,7 +399,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         }
     }
     if (wlen) {
-        if (c->filter)
+        if (c->filter && !f_file)
             return lc_bad(err, errlen, "'%s': a filter is given both with -f and as words; "
                           "give one (EAL arguments go after --)", c->filter_words);
         c->filter = c->filter_words;
@@ -316,6 +410,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
             return lc_bad(err, errlen, "'%s': too many EAL arguments (at most %d)", argv[i], LC_MAX_EAL_ARGS);
         c->eal_args[c->n_eal_args++] = argv[i];
     }
+#undef FROM_FILE
     if (c->help || c->version)
         return 0;
 
@@ -342,78 +437,42 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     return 0;
 }
 
-void options_usage(FILE *out)
+static void capture_more(FILE *out, bool roff)
 {
-    fprintf(out,
-"Usage: linecap -i PORT [-i PORT ...] -w FILE [options] [FILTER] [-- EAL-ARGS]\n"
-"       linecap -i PORT --count-only [options] [FILTER]\n"
-"\n"
-"Capture from DPDK ports to pcap or pcapng files (nanosecond timestamps) at line rate.\n"
-"\n"
-"  -i PORT            PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=client,...),\n"
-"                     port index, or a kernel interface name (taken through net_af_packet\n"
-"                     with a 16384-frame ring unless framecnt= is given; its ring-full\n"
-"                     drops are counted as kernel_drops)\n"
-"  -w FILE            output file; with -b, FILE_00001_YYYYmmddHHMMSS.EXT (EXT: the one\n"
-"                     of FILE, else .pcap or .pcapng)\n"
-"  -F pcap|pcapng     output format (default pcap, nanosecond magic)\n"
-"  -n, --pcapng       pcapng: a section and interface header per file (ports in -i order,\n"
-"                     nanosecond timestamps), inbound flag (and queue if -q > 1) per packet,\n"
-"                     interface statistics blocks at every close (see DESIGN.md)\n"
-"  -P, --pcap         pcap (the default)\n"
-"  -s SNAPLEN         bytes kept per packet, 1-%d (default %d)\n"
-"  -c N               stop after N packets\n"
-"  -a COND            autostop: duration:S | filesize:KB | packets:N | files:N\n"
-"  -b COND            rotate:   duration:S | filesize:KB | packets:N; files:N keeps the newest N\n"
-"                     (KB = 1000 bytes; rotation by time happens even with no traffic)\n"
-"  -f FILTER          capture filter in libpcap (tcpdump) syntax, e.g. 'udp port 53';\n"
-"                     or give it as the last words, as tcpdump does. Packets it rejects\n"
-"                     are freed and counted as filtered (not drops); -c counts matches\n"
-"  --no-jit           run the filter in DPDK's BPF interpreter, not its JIT\n"
-"  -q QUEUES          receive queues per port (RSS), default 1\n"
-"  --cores LIST       receive cores, one stream each (default: the last CPU); the writer\n"
-"                     and main thread use the first CPU not in LIST (a CPU may repeat:\n"
-"                     its receive loops then take turns on it)\n"
-"  -B MIB             block pool (buffer between receive and disk), default 2048 MiB;\n"
-"                     each stream may hold its share, at least 4 blocks\n"
-"  --count-only       receive and count on the identical path; store nothing\n"
-"  --stats-interval S live line on stderr every S seconds (default 1; 0 = none)\n"
-"  --stats-json FILE  write the final statistics as JSON\n"
-"  --disk-limit SIZE  keep this run's files within SIZE (e.g. 20G) by deleting its own\n"
-"                     oldest closed files; needs -b rotation\n"
-"  --min-free SIZE    likewise keep SIZE free on the output filesystem; a full disk\n"
-"                     then also deletes the oldest file instead of stopping\n"
-"                     (without either: a full disk ends the capture, exit 74)\n"
-"  --no-sync          do not fdatasync each file at close\n"
-"  --no-index         no index beside each file (default: FILE.idx, e.g. cap.pcap.idx,\n"
-"                     written at close, deleted with its file: `linecap extract` reads it)\n"
-"  --time-source SRC  auto (default: NIC receive timestamps when the port offers them,\n"
-"                     else the TSC, once per burst) or tsc\n"
-"  --metrics ADDR:PORT\n"
-"                     serve Prometheus metrics on http://ADDR:PORT/metrics; PORT or\n"
-"                     :PORT listens on 127.0.0.1 only, another address only when given\n"
-"                     ([::1]:PORT for IPv6; port 0: any free port, printed at start)\n"
-"  --telemetry        DPDK telemetry socket with /linecap/stats, /linecap/ports and\n"
-"                     /linecap/queues,PORT (dpdk-telemetry.py; -f with --file-prefix)\n"
-"  -Z USER            drop privileges to USER after DPDK initialisation (files are\n"
-"                     then owned by USER; the output directory must be writable by it)\n"
-"  -g                 files readable by the group (0640); default 0600, whatever the umask\n"
-"  --quiet            no start-up information lines\n"
-"  -h, --help         this text;  --version  the version\n"
-"  -- EAL-ARGS        expert: extra DPDK EAL arguments\n"
-"\n"
-"Exit codes: 0 ok (also after SIGINT/SIGTERM), 64 usage, 65 filter, 66 port,\n"
-"            69 DPDK unavailable, 73 cannot create output (a file, the manifest, or\n"
-"            the --metrics address cannot be bound), 74 I/O error during capture.\n"
-"\n"
-"At exit a JSON manifest (versions, ports, offloads, cores, clock, options, counters,\n"
-"%% captured, files) is written beside the files as FIRST-FILE.manifest.json.\n"
-"\n"
-"Counters (per queue; received = filtered + written + every drop below):\n",
-            LC_MAX_SNAPLEN, LC_MAX_SNAPLEN);
-    for (int i = 0; i < QC_MAX; i++)
-        fprintf(out, "  %-18s %s\n", lc_queue_counter_names[i], lc_queue_counter_help[i]);
-    fprintf(out, "Counters (per port, from the device):\n");
-    for (int i = 0; i < PC_MAX; i++)
-        fprintf(out, "  %-18s %s\n", lc_port_counter_names[i], lc_port_counter_help[i]);
+    static const char *const head[2] = {
+        "Counters (per queue; received = filtered + written + every drop below)",
+        "Counters (per port, from the device)",
+    };
+    for (int k = 0; k < 2; k++) {
+        int n = k == 0 ? QC_MAX : PC_MAX;
+        const char *const *names = k == 0 ? lc_queue_counter_names : lc_port_counter_names;
+        const char *const *help = k == 0 ? lc_queue_counter_help : lc_port_counter_help;
+        if (roff) {
+            fprintf(out, ".SS ");
+            opttab_man_text(out, head[k]);
+        } else {
+            fprintf(out, "%s:\n", head[k]);
+        }
+        for (int i = 0; i < n; i++) {
+            if (roff) {
+                fprintf(out, ".TP\n.B ");
+                opttab_man_text(out, names[i]);
+                opttab_man_text(out, help[i]);
+            } else {
+                fprintf(out, "  %-18s ", names[i]);
+                opttab_fill(out, help[i], 21, 21);
+            }
+        }
+    }
+}
+
+void options_usage(FILE *out, const struct lc_cmd *const *subs)
+{
+    opttab_help(out, &options_capture_cmd, subs);
+}
+
+void options_free(struct config *c)
+{
+    free(c->argv_mem);
+    c->argv_mem = NULL;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/exitcodes.h"
+#include "common/opttab.h"
 
 #define LC_MAX_IFACES 16
 #define LC_MAX_CORES 64
@@ -52,14 +53,24 @@ struct config {
     int n_eal_args;
     bool help, version;
     char filter_words[LC_MAX_FILTER];   /* storage when the filter is trailing words */
+    int argc;                       /* the command line with --config files in place */
+    char **argv;
+    void *argv_mem;                 /* their storage (options_free) */
 };
 
-/* Fill cfg from argv. Returns 0, or an exit code with one line (no
- * program name, no newline) in err naming the bad value and what was
- * expected. Never exits, never prints. */
-int options_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
+/* linecap's (the capture's) option table, --help and man page words. */
+extern const struct lc_cmd options_capture_cmd;
 
-/* The --help text. */
-void options_usage(FILE *out);
+/* Fill cfg from argv, with each --config FILE's lines in its place (see
+ * common/opttab.h). Returns 0, or an exit code with one line (no program
+ * name, no newline) in err naming the bad value and what was expected
+ * (EXIT_NOINPUT: a --config file cannot be read). Never exits, never
+ * prints. cfg's strings point into argv or into cfg->argv_mem: call
+ * options_free when done with cfg, also after an error. */
+int options_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
+void options_free(struct config *cfg);
+
+/* The --help text, with the subcommands (NULL-terminated) listed. */
+void options_usage(FILE *out, const struct lc_cmd *const *subs);
 
 #endif

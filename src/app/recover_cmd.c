@@ -20,10 +20,18 @@
 #include <unistd.h>
 
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"Usage: linecap recover [OPTIONS] DIR|FILE...\n"
+static const struct lc_opt recover_opts[] = {
+    { 'n', "dry-run", NULL, "report what would be done, change nothing" },
+    { 'q', "quiet", NULL, "only errors and the summary line" },
+    { 'h', "help", NULL, "this text" },
+    { 0, NULL, NULL, NULL },
+};
+
+const struct lc_cmd recover_command = {
+    .name = "linecap recover",
+    .summary = "recover the files a crashed capture left under partial names",
+    .usage = "[OPTIONS] DIR|FILE...",
+    .about =
 "Recover the capture files a crash (SIGKILL, OOM, power loss) left under\n"
 "their partial names (DIR/.NAME.partial): each is cut after its last complete\n"
 "record or block (a torn record or the zero padding of the last direct write\n"
@@ -41,16 +49,13 @@ static void usage(FILE *f)
 "(DIR/.NAME.idx.partial, left by a crash between the renames of a file and of\n"
 "its index) is renamed into place when it is whole and describes NAME, else\n"
 "NAME's index is built again from NAME; it is removed when NAME is gone. An\n"
-"index that does not validate or describes another file is replaced.\n"
-"\n"
-"  -n, --dry-run   report what would be done, change nothing\n"
-"  -q, --quiet     only errors and the summary line\n"
-"  -h, --help      this text\n"
-"\n"
-"Exit codes: 0 every partial file recovered (or none found), 64 usage,\n"
-"66 a path could not be read, 73 a file could not be recovered (left as it\n"
-"was, unless its line says otherwise) or its index not written.\n");
-}
+"index that does not validate or describes another file is replaced.",
+    .opts = recover_opts,
+    .exits = "0 every partial file recovered (or none found), 64 usage,\n"
+             "66 a path could not be read, 73 a file could not be recovered (left as it\n"
+             "was, unless its line says otherwise) or its index not written.",
+    .shortopts_head = ":",
+};
 
 struct tally {
     unsigned recovered, removed, busy, young, failed;
@@ -250,22 +255,20 @@ static void do_dir(struct tally *t, const char *dir)
 
 int recover_main(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"dry-run", no_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct option lo[LC_OPT_MAX];
+    char so[2 * LC_OPT_MAX + 4];
     struct tally t = {0};
     int c;
 
+    if (opttab_getopt(&recover_command, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
+        return EXIT_SOFTWARE;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":nqh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
         switch (c) {
         case 'n': t.dry_run = true; break;
         case 'q': t.quiet = true; break;
-        case 'h': usage(stdout); return 0;
+        case 'h': opttab_help(stdout, &recover_command, NULL); return 0;
         default:
             lc_err("unknown option '%s' (see linecap recover --help)", argv[optind - 1]);
             return EXIT_USAGE;

@@ -154,38 +154,87 @@ enum {
     OPT_CORES = 256, OPT_SIZE, OPT_IMIX, OPT_MIX, OPT_REPLAY, OPT_REWRITE, OPT_STAMP,
     OPT_FLOWS, OPT_RATE, OPT_PPS, OPT_DURATION, OPT_BURST, OPT_NO_RETRY, OPT_SRC_MAC,
     OPT_DST_MAC, OPT_SRC_IP, OPT_DST_IP, OPT_DST_PORT, OPT_LINK_WAIT, OPT_LINGER, OPT_JSON, OPT_QUIET,
-    OPT_VERSION,
+    OPT_VERSION, OPT_CONFIG,
 };
 
-static const struct option long_opts[] = {
-    { "interface", required_argument, NULL, 'i' },
-    { "queues", required_argument, NULL, 'q' },
-    { "count", required_argument, NULL, 'c' },
-    { "help", no_argument, NULL, 'h' },
-    { "cores", required_argument, NULL, OPT_CORES },
-    { "size", required_argument, NULL, OPT_SIZE },
-    { "imix", no_argument, NULL, OPT_IMIX },
-    { "mix", required_argument, NULL, OPT_MIX },
-    { "replay", required_argument, NULL, OPT_REPLAY },
-    { "rewrite", no_argument, NULL, OPT_REWRITE },
-    { "stamp", no_argument, NULL, OPT_STAMP },
-    { "flows", required_argument, NULL, OPT_FLOWS },
-    { "rate", required_argument, NULL, OPT_RATE },
-    { "pps", required_argument, NULL, OPT_PPS },
-    { "duration", required_argument, NULL, OPT_DURATION },
-    { "burst", required_argument, NULL, OPT_BURST },
-    { "no-retry", no_argument, NULL, OPT_NO_RETRY },
-    { "src-mac", required_argument, NULL, OPT_SRC_MAC },
-    { "dst-mac", required_argument, NULL, OPT_DST_MAC },
-    { "src-ip", required_argument, NULL, OPT_SRC_IP },
-    { "dst-ip", required_argument, NULL, OPT_DST_IP },
-    { "dst-port", required_argument, NULL, OPT_DST_PORT },
-    { "link-wait", required_argument, NULL, OPT_LINK_WAIT },
-    { "linger", required_argument, NULL, OPT_LINGER },
-    { "json", required_argument, NULL, OPT_JSON },
-    { "quiet", no_argument, NULL, OPT_QUIET },
-    { "version", no_argument, NULL, OPT_VERSION },
-    { NULL, 0, NULL, 0 },
+/* the numbers the help text spells out */
+_Static_assert(GEN_MIN_FRAME == 64 && GEN_MAX_FRAME == 9022, "--size's help text");
+
+static const struct lc_opt gen_opts[] = {
+    { 0, NULL, NULL, "Port and cores" },
+    { 'i', "interface", "PORT",
+      "PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=server,socket=/run/x.sock;\n"
+      "net_virtio_user0,path=/run/vhost.sock; net_af_packet0,iface=veth0; net_null0;\n"
+      "net_pcap0,tx_pcap=f.pcap), or a port index" },
+    { OPT_CORES, "cores", "LIST",
+      "transmit cores (default: the first CPU); the main thread uses the first\n"
+      "CPU not in LIST" },
+    { 'q', "queues", "N", "transmit queues (default: one per core), dealt round-robin over the cores" },
+    { 0, NULL, NULL, "Traffic (Ethernet/IPv4/UDP, valid IPv4 checksum, UDP checksum 0)" },
+    { OPT_SIZE, "size", "N",
+      "fixed frame size N in bytes COUNTING the 4-byte FCS the device adds:\n"
+      "64 (default) puts 60 B in each mbuf. 64 to 9022" },
+    { OPT_IMIX, "imix", NULL, "simple IMIX 64:7, 576:4, 1518:1 (mean 355.8 B)" },
+    { OPT_MIX, "mix", "NAME", "imix, or caida: backbone-like bimodal mix, mean 965 B" },
+    { OPT_FLOWS, "flows", "N",
+      "N distinct 5-tuples (source IP and UDP source port vary) so RSS\n"
+      "spreads them (default: one per queue)" },
+    { OPT_REPLAY, "replay", "FILE", "send the frames of a pcap/pcapng file, looped, unchanged" },
+    { OPT_REWRITE, "rewrite", NULL,
+      "replay: set MACs to --src-mac/--dst-mac and IPv4 addresses to\n"
+      "--src-ip (+ flow index)/--dst-ip, fixing checksums" },
+    { OPT_STAMP, "stamp", NULL, "replay: stamp UDP frames with room for it (payload >= 18 B)" },
+    { OPT_SRC_MAC, "src-mac", "MAC", "source MAC (default 02:00:00:00:00:01)" },
+    { OPT_DST_MAC, "dst-mac", "MAC", "destination MAC (default 02:00:00:00:00:02)" },
+    { OPT_SRC_IP, "src-ip", "IP", "source IPv4 address (default 10.0.0.1 + flow index)" },
+    { OPT_DST_IP, "dst-ip", "IP", "destination IPv4 address (default 10.255.0.1)" },
+    { OPT_DST_PORT, "dst-port", "N", "destination UDP port (default 9)" },
+    { 0, NULL, NULL, "Rate (default: as fast as the port takes frames)" },
+    { OPT_RATE, "rate", "R",
+      "wire bits/s counting preamble+SFD 8 B, FCS 4 B and gap 12 B per frame:\n"
+      "10g = 14.88 Mpps at 64 B; k, m, g suffixes, decimals (2.5g)" },
+    { OPT_PPS, "pps", "P", "frames per second (1m, 14.88m)" },
+    { OPT_BURST, "burst", "N", "frames per transmit call (default 32; paced: ~10 us of frames)" },
+    { 0, NULL, NULL, "Limits (default: until SIGINT/SIGTERM)" },
+    { OPT_DURATION, "duration", "S", "stop after S seconds (10, 0.5, 100ms)" },
+    { 'c', "count", "N", "send exactly N frames in total" },
+    { OPT_NO_RETRY, "no-retry", NULL,
+      "free frames the port refuses and count them as failed (default:\n"
+      "offer them again, so every attempted frame is sent unless a stop\n"
+      "interrupts the retry)" },
+    { OPT_LINK_WAIT, "link-wait", "S", "wait up to S s for the link to come up before sending (default 10; 0)" },
+    { OPT_LINGER, "linger", "S",
+      "after a --count or --duration stop, keep the port open until the\n"
+      "peer disconnects or S s pass (default 0): frames still in the link\n"
+      "reach a receiver that stops by its own count, and on memif the peer\n"
+      "never leaves while this side is inside a send call" },
+    { 0, NULL, NULL, "Report and other" },
+    { OPT_JSON, "json", "FILE", "final statistics as JSON; the summary always goes to stderr" },
+    { OPT_QUIET, "quiet", NULL, "no live line and no start-up lines" },
+    { OPT_CONFIG, "config", "FILE",
+      "read options from FILE, one a line, as linecap --config does (long\n"
+      "names without dashes, `eal ARGS...`); later options override them" },
+    { 'h', "help", NULL, "this text" },
+    { OPT_VERSION, "version", NULL, "the version" },
+    { 0, NULL, NULL, NULL },
+};
+
+const struct lc_cmd gen_command = {
+    .name = "linecap-gen",
+    .summary = "send stamped test traffic on a DPDK port at an exact rate",
+    .usage = "-i PORT [traffic] [rate] [limits] [options] [-- EAL-ARGS]\n"
+             "--config FILE [options]",
+    .about = "Send stamped test traffic on a DPDK port at an exact rate, counting every\n"
+             "frame. Arguments after -- go to the DPDK EAL (expert).",
+    .opts = gen_opts,
+    .notes = "Every generated frame carries the linecap stamp in its first 18 UDP payload\n"
+             "bytes: magic 0x4c43, per-flow sequence number, send time (CLOCK_REALTIME ns,\n"
+             "one reading per burst). Counts: attempted = sent + failed, exactly, per queue\n"
+             "and in total.",
+    .exits = "0 ok (also after SIGINT/SIGTERM), 64 usage, 66 port or replay file (or\n"
+             "the --config file cannot be read), 69 DPDK unavailable, 70 internal error,\n"
+             "73 --json cannot be written.",
+    .shortopts_head = ":",
 };
 
 static int set_model(struct gen_config *c, enum gen_model m, const char *what, int *nmodel,
@@ -203,6 +252,11 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
     double d;
     int o, nmodel = 0, rc;
 
+    struct option lo[LC_OPT_MAX];
+    char so[2 * LC_OPT_MAX + 4];
+    struct opttab_argv x;
+    bool i_file = false;                /* -i came from a --config file */
+
     memset(c, 0, sizeof(*c));
     c->model = GEN_FIXED;
     c->size = GEN_MIN_FRAME;
@@ -213,18 +267,28 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
     c->dst_port = 9;            /* discard */
     c->link_wait_ns = 10000000000ULL;
     err[0] = '\0';
+    if (opttab_getopt(&gen_command, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
+        return lc_bad(err, errlen, "the option table is too large"), EXIT_SOFTWARE;
+    /* --config FILE: its lines take its place; later options win */
+    if ((rc = opttab_expand(&gen_command, OPT_CONFIG, argc, argv, &x, err, errlen)) != 0)
+        return rc;
+    c->argv_mem = x.mem;
+    argc = x.argc;
+    argv = x.argv;
 
     optind = 1;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, ":i:q:c:h", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+        bool from_file = x.from_file != NULL && x.from_file[optind - 1];
         switch (o) {
         case 'i':
-            if (c->iface)
+            if (c->iface && !(i_file && !from_file))
                 return lc_bad(err, errlen, "-i '%s': linecap-gen sends on one port (already -i '%s')",
                               optarg, c->iface);
             if (optarg[0] == '\0')
                 return lc_bad(err, errlen, "-i '': expected a PCI address, a DPDK vdev (net_...) or a port index");
             c->iface = optarg;
+            i_file = from_file;
             break;
         case 'q':
             if (lc_parse_u64(optarg, 1, GEN_MAX_QUEUES, &v) < 0)
@@ -365,6 +429,8 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
         case OPT_VERSION:
             c->version = true;
             break;
+        case OPT_CONFIG:            /* replaced by opttab_expand */
+            break;
         case ':':
             if (optopt && optopt < 256)
                 return lc_bad(err, errlen, "-%c: missing value", optopt);
@@ -408,57 +474,11 @@ int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, si
 
 void gen_usage(FILE *out)
 {
-    fprintf(out,
-"Usage: linecap-gen -i PORT [traffic] [rate] [limits] [options] [-- EAL-ARGS]\n"
-"\n"
-"Send stamped test traffic on a DPDK port at an exact rate, counting every frame.\n"
-"\n"
-"Port and cores:\n"
-"  -i PORT            PCI address (0000:01:00.0), DPDK vdev (net_memif0,role=server,socket=/run/x.sock;\n"
-"                     net_virtio_user0,path=/run/vhost.sock; net_af_packet0,iface=veth0; net_null0;\n"
-"                     net_pcap0,tx_pcap=f.pcap), or a port index\n"
-"  --cores LIST       transmit cores (default: the first CPU); the main thread uses the first\n"
-"                     CPU not in LIST\n"
-"  -q N               transmit queues (default: one per core), dealt round-robin over the cores\n"
-"Traffic (Ethernet/IPv4/UDP, valid IPv4 checksum, UDP checksum 0):\n"
-"  --size N           fixed frame size N in bytes COUNTING the 4-byte FCS the device adds:\n"
-"                     64 (default) puts 60 B in each mbuf. %u to %u\n"
-"  --imix             simple IMIX 64:7, 576:4, 1518:1 (mean 355.8 B)\n"
-"  --mix NAME         imix, or caida: backbone-like bimodal mix, mean 965 B\n"
-"  --flows N          N distinct 5-tuples (source IP and UDP source port vary) so RSS\n"
-"                     spreads them (default: one per queue)\n"
-"  --replay FILE      send the frames of a pcap/pcapng file, looped, unchanged\n"
-"  --rewrite          replay: set MACs to --src-mac/--dst-mac and IPv4 addresses to\n"
-"                     --src-ip (+ flow index)/--dst-ip, fixing checksums\n"
-"  --stamp            replay: stamp UDP frames with room for it (payload >= 18 B)\n"
-"  --src-mac, --dst-mac MAC   (default 02:00:00:00:00:01, 02:00:00:00:00:02)\n"
-"  --src-ip, --dst-ip  IP     (default 10.0.0.1 + flow index, 10.255.0.1); --dst-port N (9)\n"
-"Rate (default: as fast as the port takes frames):\n"
-"  --rate R           wire bits/s counting preamble+SFD 8 B, FCS 4 B and gap 12 B per frame:\n"
-"                     10g = 14.88 Mpps at 64 B; k, m, g suffixes, decimals (2.5g)\n"
-"  --pps P            frames per second (1m, 14.88m)\n"
-"  --burst N          frames per transmit call (default 32; paced: ~10 us of frames)\n"
-"Limits (default: until SIGINT/SIGTERM):\n"
-"  --duration S       stop after S seconds (10, 0.5, 100ms)\n"
-"  -c, --count N      send exactly N frames in total\n"
-"  --no-retry         free frames the port refuses and count them as failed (default:\n"
-"                     offer them again, so every attempted frame is sent unless a stop\n"
-"                     interrupts the retry)\n"
-"  --link-wait S      wait up to S s for the link to come up before sending (default 10; 0)\n"
-"  --linger S         after a --count or --duration stop, keep the port open until the\n"
-"                     peer disconnects or S s pass (default 0): frames still in the link\n"
-"                     reach a receiver that stops by its own count, and on memif the peer\n"
-"                     never leaves while this side is inside a send call\n"
-"Report:\n"
-"  --json FILE        final statistics as JSON; the summary always goes to stderr\n"
-"  --quiet            no live line and no start-up lines\n"
-"  -h, --help         this text;  --version  the version\n"
-"  -- EAL-ARGS        expert: extra DPDK EAL arguments\n"
-"\n"
-"Every generated frame carries the linecap stamp in its first 18 UDP payload bytes: magic\n"
-"0x4c43, per-flow sequence number, send time (CLOCK_REALTIME ns, one reading per burst).\n"
-"Counts: attempted = sent + failed, exactly, per queue and in total.\n"
-"Exit codes: 0 ok (also after SIGINT/SIGTERM), 64 usage, 66 port or replay file,\n"
-"            69 DPDK unavailable, 70 internal error, 73 --json cannot be written.\n",
-            GEN_MIN_FRAME, GEN_MAX_FRAME);
+    opttab_help(out, &gen_command, NULL);
+}
+
+void gen_options_free(struct gen_config *c)
+{
+    free(c->argv_mem);
+    c->argv_mem = NULL;
 }

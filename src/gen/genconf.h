@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "common/exitcodes.h"
+#include "common/opttab.h"
 
 #define GEN_FCS 4u
 #define GEN_WIRE_OVERHEAD 20u          /* preamble+SFD 8, IFG 12 */
@@ -55,11 +56,18 @@ struct gen_config {
     const char *eal_args[GEN_MAX_EAL_ARGS];
     int n_eal_args;
     bool help, version;
+    void *argv_mem;                     /* --config's words (gen_options_free) */
 };
 
-/* Fill c from argv. Returns 0, or an exit code with one line in err naming
- * the bad value and what was expected. Never exits, never prints. */
+/* linecap-gen's option table, --help and man page words. */
+extern const struct lc_cmd gen_command;
+
+/* Fill c from argv, with each --config FILE's lines in its place. Returns
+ * 0, or an exit code with one line in err naming the bad value and what was
+ * expected. Never exits, never prints. c's strings may point into
+ * c->argv_mem: gen_options_free when done with c. */
 int gen_options_parse(int argc, char **argv, struct gen_config *c, char *err, size_t errlen);
+void gen_options_free(struct gen_config *c);
 
 void gen_usage(FILE *out);
 

@@ -67,38 +67,50 @@ __attribute__((format(printf, 2, 3))) static void warning(struct notes *nt, cons
     va_end(ap);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-"Usage: linecap verify [OPTIONS] FILE|DIR...\n"
+enum { OPT_JSON = 256, OPT_GEN_JSON, OPT_CAPTURE_JSON, OPT_FROM_FIRST, OPT_RANGES, OPT_FLOWS };
+
+static const struct lc_opt verify_opts[] = {
+    { OPT_JSON, "json", "FILE",
+      "write the report as JSON to FILE ('-': stdout, and no\n"
+      "human summary)" },
+    { OPT_GEN_JSON, "gen-json", "FILE",
+      "linecap-gen's --json: \"attempted\" (else \"sent\") is\n"
+      "the offered load, \"failed\" the frames the link\n"
+      "refused (numbered, never on the wire), \"stamped\"\n"
+      "(if present) the frames numbered; an\n"
+      "optional \"flows\" list of {src,dst,sport,dport,sent}\n"
+      "gives each flow's count (missing tails per flow)" },
+    { OPT_CAPTURE_JSON, "capture-json", "FILE",
+      "linecap's --stats-json: explain each missing packet by\n"
+      "the stage that counted it" },
+    { OPT_FROM_FIRST, "from-first", NULL,
+      "count each flow's sequence from its first seen number\n"
+      "instead of 0 (a capture started after the generator)" },
+    { OPT_RANGES, "ranges", "N", "missing ranges listed per flow (default 16)" },
+    { OPT_FLOWS, "flows", "N",
+      "flows listed in the report (default 1000 in JSON, all\n"
+      "up to 20 in the summary)" },
+    { 'q', "quiet", NULL, "no human summary" },
+    { 'h', "help", NULL, "this text" },
+    { 0, NULL, NULL, NULL },
+};
+
+const struct lc_cmd verify_command = {
+    .name = "linecap verify",
+    .summary = "read capture files back: counts, flows, loss, order, latency",
+    .usage = "[OPTIONS] FILE|DIR...",
+    .about =
 "Read pcap/pcapng files in the order given (a directory: its files in name\n"
 "order, hidden and *.json files skipped) and report records, bytes, flows\n"
 "(5-tuples over Ethernet/VLAN/IPv4/IPv6 + UDP/TCP), and for frames carrying\n"
 "linecap-gen's stamp: missing sequence numbers (per flow, counted from 0),\n"
-"duplicates, reordering, timestamps going backwards, capture latency.\n"
-"\n"
-"  --json FILE          write the report as JSON to FILE ('-': stdout, and no\n"
-"                       human summary)\n"
-"  --gen-json FILE      linecap-gen's --json: \"attempted\" (else \"sent\") is\n"
-"                       the offered load, \"failed\" the frames the link\n"
-"                       refused (numbered, never on the wire), \"stamped\"\n"
-"                       (if present) the frames numbered; an\n"
-"                       optional \"flows\" list of {src,dst,sport,dport,sent}\n"
-"                       gives each flow's count (missing tails per flow)\n"
-"  --capture-json FILE  linecap's --stats-json: explain each missing packet by\n"
-"                       the stage that counted it\n"
-"  --from-first         count each flow's sequence from its first seen number\n"
-"                       instead of 0 (a capture started after the generator)\n"
-"  --ranges N           missing ranges listed per flow (default 16)\n"
-"  --flows N            flows listed in the report (default 1000 in JSON, all\n"
-"                       up to 20 in the summary)\n"
-"  -q, --quiet          no human summary\n"
-"  -h, --help           this text\n"
-"\n"
-"Exit codes: 0 consistent, 1 inconsistencies (unexplained loss, sequence gaps\n"
-"not covered by counted drops, duplicates), 64 usage, 66 an input file could\n"
-"not be opened or read to its end, 73 the --json file could not be created.\n");
-}
+"duplicates, reordering, timestamps going backwards, capture latency.",
+    .opts = verify_opts,
+    .exits = "0 consistent, 1 inconsistencies (unexplained loss, sequence gaps\n"
+             "not covered by counted drops, duplicates), 64 usage, 66 an input file could\n"
+             "not be opened or read to its end, 73 the --json file could not be created.",
+    .shortopts_head = ":",
+};
 
 static int bad_value(const char *opt, const char *val, const char *want)
 {
@@ -108,39 +120,33 @@ static int bad_value(const char *opt, const char *val, const char *want)
 
 static int parse_opts(int argc, char **argv, struct vopts *o)
 {
-    static const struct option lo[] = {
-        {"json", required_argument, NULL, 'j'},
-        {"gen-json", required_argument, NULL, 'g'},
-        {"capture-json", required_argument, NULL, 'C'},
-        {"from-first", no_argument, NULL, 'F'},
-        {"ranges", required_argument, NULL, 'r'},
-        {"flows", required_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct option lo[LC_OPT_MAX];
+    char so[2 * LC_OPT_MAX + 4];
     int c;
+
+    if (opttab_getopt(&verify_command, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
+        return EXIT_SOFTWARE;
     memset(o, 0, sizeof(*o));
     o->max_ranges = 16;
     o->max_flows = 1000;
     optind = 0; /* glibc: full re-initialisation, so a second call works */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
         switch (c) {
-        case 'j': o->json_path = optarg; break;
-        case 'g': o->gen_path = optarg; break;
-        case 'C': o->cap_path = optarg; break;
-        case 'F': o->from_first = 1; break;
+        case OPT_JSON: o->json_path = optarg; break;
+        case OPT_GEN_JSON: o->gen_path = optarg; break;
+        case OPT_CAPTURE_JSON: o->cap_path = optarg; break;
+        case OPT_FROM_FIRST: o->from_first = 1; break;
         case 'q': o->quiet = 1; break;
-        case 'r':
+        case OPT_RANGES:
             if (lc_parse_u64(optarg, 0, 1000000, &o->max_ranges) < 0)
                 return bad_value("--ranges", optarg, "expected a whole number from 0 to 1000000");
             break;
-        case 'f':
+        case OPT_FLOWS:
             if (lc_parse_u64(optarg, 0, UINT32_MAX, &o->max_flows) < 0)
                 return bad_value("--flows", optarg, "expected a whole number from 0 to 4294967295");
             break;
-        case 'h': usage(stdout); return -1;
+        case 'h': opttab_help(stdout, &verify_command, NULL); return -1;
         case ':':
             lc_err("option '%s' needs a value (see linecap verify --help)", argv[optind - 1]);
             return EXIT_USAGE;

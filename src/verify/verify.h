@@ -11,12 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/opttab.h"
 #include "verify/flow.h"
 
 /* argv[0] is "verify". Returns the process exit code:
  * 0 consistent, 1 inconsistencies, 64 usage, 66 an input could not be read,
  * 73 the --json output could not be created. */
 int verify_main(int argc, char **argv);
+
+/* its options and help */
+extern const struct lc_cmd verify_command;
 
 #define VF_UNKNOWN UINT64_MAX
 

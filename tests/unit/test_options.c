@@ -1,7 +1,9 @@
 /* Option parsing: good combinations and each bad value (exit 64, a message
  * naming the value). */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/options.h"
 #include "check.h"
@@ -11,7 +13,7 @@ static char err[512];
 
 static int parse(int n, ...)
 {
-    char *argv[32];
+    char *argv[64];
     va_list ap;
     argv[0] = "linecap";
     va_start(ap, n);
@@ -19,7 +21,54 @@ static int parse(int n, ...)
         argv[i + 1] = va_arg(ap, char *);
     va_end(ap);
     argv[n + 1] = NULL;
+    options_free(&cfg);
     return options_parse(n + 1, argv, &cfg, err, sizeof(err));
+}
+
+/* Two parsed configurations are the same: every field, strings by value
+ * (the argv they came from aside). */
+static int same(const struct config *a, const struct config *b)
+{
+    static struct config x, y;
+    const struct config *s[2] = { a, b };
+    struct config *d[2] = { &x, &y };
+    for (int k = 0; k < 2; k++) {
+        memcpy(d[k], s[k], sizeof(x));
+        d[k]->argc = 0;
+        d[k]->argv = NULL;
+        d[k]->argv_mem = NULL;
+    }
+#define STR(f)                                                                          \
+    do {                                                                                \
+        if ((x.f == NULL) != (y.f == NULL) || (x.f && strcmp(x.f, y.f) != 0)) {         \
+            fprintf(stderr, "differ: %s\n", #f);                                        \
+            return 0;                                                                   \
+        }                                                                               \
+        x.f = y.f = NULL;                                                               \
+    } while (0)
+    for (int i = 0; i < LC_MAX_IFACES; i++)
+        STR(ifaces[i]);
+    for (int i = 0; i < LC_MAX_EAL_ARGS; i++)
+        STR(eal_args[i]);
+    STR(outpath);
+    STR(format);
+    STR(stats_json);
+    STR(user);
+    STR(filter);
+    STR(metrics);
+#undef STR
+    return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static char *write_conf(const char *text)
+{
+    static char path[64];
+    strcpy(path, "/tmp/test_options.XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        abort();
+    close(fd);
+    return path;
 }
 
 #define BAD(needle, n, ...)                                                             \
@@ -117,6 +166,78 @@ int main(void)
         static char big[LC_MAX_FILTER + 10];
         memset(big, 'a', sizeof(big) - 1);
         BAD("longer than", 5, "-i", "x", "-w", "y", big);
+    }
+
+    /* --config FILE gives the same configuration as the command line */
+    {
+        static struct config a;
+        char *f = write_conf(
+            "# a probe\n"
+            "interface net_pcap0,iface=eth0\n"
+            "interface net_null0\n"
+            "write /var/lib/linecap/x/cap.pcap\n"
+            "ring-buffer filesize:1000\n"
+            "ring-buffer files:100\n"
+            "autostop duration:60\n"
+            "snaplen 128\n"
+            "pcapng\n"
+            "filter \"udp and not port 53\"\n"
+            "no-jit\n"
+            "cores 1,3\n"
+            "queues 2\n"
+            "buffer-size 512\n"
+            "stats-interval 0\n"
+            "stats-json /tmp/s.json\n"
+            "min-free 20G\n"
+            "metrics 127.0.0.1:9100\n"
+            "time-source tsc\n"
+            "user nobody\n"
+            "group-read\n"
+            "no-sync\n"
+            "no-index\n"
+            "quiet\n"
+            "telemetry\n"
+            "eal --no-huge -m 512\n");
+        CHECK(parse(2, "--config", f) == 0);
+        memcpy(&a, &cfg, sizeof(a));
+        cfg.argv_mem = NULL;            /* now a's */
+        CHECK(parse(45, "-i", "net_pcap0,iface=eth0", "-i", "net_null0", "-w",
+                    "/var/lib/linecap/x/cap.pcap", "-b", "filesize:1000", "-b", "files:100", "-a",
+                    "duration:60", "-s", "128", "-n", "-f", "udp and not port 53", "--no-jit",
+                    "--cores", "1,3", "-q", "2", "-B", "512", "--stats-interval", "0",
+                    "--stats-json", "/tmp/s.json", "--min-free", "20G", "--metrics",
+                    "127.0.0.1:9100", "--time-source", "tsc", "-Z", "nobody", "-g", "--no-sync",
+                    "--no-index", "--quiet", "--telemetry", "--", "--no-huge", "-m", "512") == 0);
+        CHECK(a.nifaces == 2 && a.ring_files == 100 && a.rot_bytes == 1000000 &&
+              a.snaplen == 128 && a.no_jit && a.ncores == 2 && a.n_eal_args == 3 && a.quiet);
+        CHECK(same(&a, &cfg));
+        /* options after --config: single-valued ones replace the file's, -i adds */
+        CHECK(parse(8, "--config", f, "-w", "other.pcap", "-f", "tcp", "-i", "net_null1") == 0);
+        CHECK(strcmp(cfg.outpath, "other.pcap") == 0 && strcmp(cfg.filter, "tcp") == 0 &&
+              cfg.nifaces == 3);
+        CHECK(parse(4, "--config", f, "-s", "64") == 0 && cfg.snaplen == 64);
+        CHECK(parse(5, "--config", f, "icmp", "or", "arp") == 0 &&
+              strcmp(cfg.filter, "icmp or arp") == 0);
+        /* the file's value after the command line's: its place wins */
+        CHECK(parse(4, "-s", "64", "--config", f) == 0 && cfg.snaplen == 128);
+        /* but two -w on the command line, or in the file, stay an error */
+        BAD("'z'", 6, "--config", f, "-w", "y", "-w", "z");
+        BAD("'y'", 4, "-w", "y", "--config", f);
+        /* the manifest's argv: the expanded one */
+        CHECK(parse(2, "--config", f) == 0 && cfg.argc == 29 &&
+              strcmp(cfg.argv[1], "--interface=net_pcap0,iface=eth0") == 0);
+        free(a.argv_mem);
+        unlink(f);
+        f = write_conf("write a.pcap\nsnaplen 0\n");
+        BAD("'0'", 4, "-i", "x", "--config", f);
+        unlink(f);
+        f = write_conf("interface x\nwrite\n");
+        BAD(":2: 'write' needs a value", 2, "--config", f);
+        unlink(f);
+        CHECK(parse(2, "--config", "/nonexistent.conf") == EXIT_NOINPUT &&
+              strstr(err, "/nonexistent.conf") != NULL);
+        BAD("--config", 1, "--config");
+        options_free(&cfg);
     }
     return check_done("test_options");
 }
