@@ -239,5 +239,31 @@ int main(void)
         BAD("--config", 1, "--config");
         options_free(&cfg);
     }
+    /* every long option getopt takes is in --help and in the man page */
+    {
+        struct option lo[LC_OPT_MAX];
+        char so[2 * LC_OPT_MAX + 4], *help = NULL, *man = NULL, want[80];
+        size_t hl = 0, ml = 0;
+        CHECK(opttab_getopt(&options_capture_cmd, lo, LC_OPT_MAX, so, sizeof(so)) == 0);
+        FILE *h = open_memstream(&help, &hl), *m = open_memstream(&man, &ml);
+        options_usage(h, NULL);
+        opttab_man_options(m, &options_capture_cmd, true);
+        fclose(h);
+        fclose(m);
+        int n = 0;
+        for (; lo[n].name; n++) {
+            snprintf(want, sizeof(want), "--%s%s", lo[n].name, lo[n].has_arg ? " " : "");
+            CHECK(strstr(help, want) != NULL);
+            char *d = want;
+            d += sprintf(d, "\\fB\\-\\-");
+            for (const char *c = lo[n].name; *c; c++)
+                d += sprintf(d, *c == '-' ? "\\-" : "%c", *c);
+            sprintf(d, "\\fR");
+            CHECK(strstr(man, want) != NULL);
+        }
+        CHECK(n >= 30);
+        free(help);
+        free(man);
+    }
     return check_done("test_options");
 }
