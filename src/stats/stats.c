@@ -224,11 +224,12 @@ void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s
         lc_json_u64(j, lc_port_counter_names[i], s->tp[i]);
     lc_json_u64(j, "drops", st_drops(s));
     lc_json_u64(j, "files", s->files);
+    lc_json_end(j);
+    /* files left without an index (as in the run manifest) */
     unsigned nfail = 0;
     for (unsigned i = 0; i < nfiles; i++)
         nfail += files[i].idx_error != 0;
     lc_json_u64(j, "index_failures", nfail);
-    lc_json_end(j);
     lc_json_array(j, "files", LC_JSON_LINES);
     for (unsigned i = 0; i < nfiles; i++) {
         const struct file_record *fr = &files[i];

@@ -117,7 +117,7 @@ case_index_rotate() {
         ix_manifest
         grep -q "^$IX_FILES index files written ($(cat "$W"/*.idx | wc -c) bytes, " "$LC_ERR" ||
             fail "$fmt -b $rot: summary: $(grep -i index "$LC_ERR")"
-        [ "$(jget "$T/s.json" '[d["totals"]["index_failures"], all(f["indexed"] for f in d["files"])]')" = "0 True" ] ||
+        [ "$(jget "$T/s.json" '[d["index_failures"], all(f["indexed"] for f in d["files"])]')" = "0 True" ] ||
             fail "$fmt -b $rot: --stats-json: $(jget "$T/s.json" 'd["files"]')"
     done
 }
@@ -243,7 +243,7 @@ case_index_off_and_failure() {
     grep -q "warning: index of .*f.pcap not written" "$LC_ERR" || fail "no warning: $(cat "$LC_ERR")"
     grep -q "^1 files left without an index (the first: f.pcap: .*); \`linecap recover $W\` builds them" "$LC_ERR" ||
         fail "summary: $(grep -i index "$LC_ERR")"
-    [ "$(jget "$T/f.json" '[d["totals"]["index_failures"], d["files"][0]["indexed"], "index_error" in d["files"][0]]')" = "1 False True" ] ||
+    [ "$(jget "$T/f.json" '[d["index_failures"], d["files"][0]["indexed"], "index_error" in d["files"][0]]')" = "1 False True" ] ||
         fail "--stats-json: $(jget "$T/f.json" '[d["totals"], d["files"]]')"
     pcap_valid "$W/f.pcap"
     [ "$PV_COUNT" = "$(cap_count "$MIXED")" ] || fail "f.pcap holds $PV_COUNT records"
