@@ -157,7 +157,7 @@ int app_check(struct app *a)
         lc_err("-F '%s': no such format", c->format);
         return EXIT_SOFTWARE;
     }
-    a->rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
+    a->rotating = c->rot_ns || c->rot_interval_ns || c->rot_bytes || c->rot_pkts;
     for (int i = 0; i < c->nifaces; i++) {
         if (lc_port_spec_kind(c->ifaces[i]) == 0) {
             lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a "

@@ -156,6 +156,7 @@ int app_pipeline(struct app *a)
             .max_bytes = c->rot_bytes,
             .max_pkts = c->rot_pkts,
             .max_ns = c->rot_ns,
+            .interval_ns = c->rot_interval_ns,
             .stop_bytes = c->stop_bytes,
             .stop_files = c->stop_files,
         },

@@ -125,6 +125,14 @@ static bool file_start(struct rx_stream *s, uint64_t tsc)
     s->fst.start_ns = now;
     s->fst.index = s->file_seq;
     s->deadline_tsc = s->rot_ticks ? tsc + s->rot_ticks : UINT64_MAX;
+    s->fst.boundary_ns = rotation_boundary(s->rot.interval_ns, now);
+    if (s->fst.boundary_ns != UINT64_MAX) {
+        /* -b interval: the next wall-clock boundary as a TSC deadline, so
+         * the per-burst check stays one compare (rounded up a tick) */
+        uint64_t d = tsc + lc_clock_ticks(s->clock, s->fst.boundary_ns - now) + 1;
+        if (d < s->deadline_tsc)
+            s->deadline_tsc = d;
+    }
     s->file_open = true;
     return true;
 }
