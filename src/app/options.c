@@ -24,6 +24,9 @@ enum {
     OPT_METRICS,
     OPT_TELEMETRY,
     OPT_NO_INDEX,
+    OPT_HOOK_JOBS,
+    OPT_HOOK_QUEUE,
+    OPT_HOOK_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +59,10 @@ static const struct option long_opts[] = {
     { "metrics", required_argument, NULL, OPT_METRICS },
     { "telemetry", no_argument, NULL, OPT_TELEMETRY },
     { "no-index", no_argument, NULL, OPT_NO_INDEX },
+    { "post-rotate", required_argument, NULL, 'z' },
+    { "post-rotate-jobs", required_argument, NULL, OPT_HOOK_JOBS },
+    { "post-rotate-queue", required_argument, NULL, OPT_HOOK_QUEUE },
+    { "post-rotate-wait", required_argument, NULL, OPT_HOOK_WAIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -68,8 +75,8 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
 
     if (colon == NULL)
         return lc_bad(err, errlen,
-                      "-%c '%s': expected duration:SECONDS, filesize:KB, packets:N or files:N",
-                      opt, arg);
+                      "-%c '%s': expected duration:SECONDS, %sfilesize:KB, packets:N or files:N",
+                      opt, arg, stop ? "" : "interval:SECONDS, ");
     size_t klen = (size_t)(colon - arg);
     const char *val = colon + 1;
 
@@ -82,6 +89,12 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
             c->stop_ns = v;
         else
             c->rot_ns = v;
+    } else if (!stop && klen == 8 && strncmp(arg, "interval", 8) == 0) {
+        /* whole seconds, as dumpcap: boundaries at multiples since the epoch */
+        if (lc_parse_u64(val, 1, 31 * 86400, &v) < 0)
+            return lc_bad(err, errlen, "-b '%s': interval must be a whole number of seconds "
+                          "from 1 to 2678400 (files start at multiples of it since the epoch)", arg);
+        c->rot_interval_ns = v * 1000000000ULL;
     } else if (klen == 8 && strncmp(arg, "filesize", 8) == 0) {
         /* kB = 1000 bytes, as in Wireshark's dumpcap. */
         if (lc_parse_u64(val, 1, UINT64_MAX / 1000, &v) < 0)
@@ -108,8 +121,8 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
             c->ring_files = v;
     } else {
         return lc_bad(err, errlen,
-                      "-%c '%s': unknown condition '%.*s'; expected duration, filesize, packets or files",
-                      opt, arg, (int)klen, arg);
+                      "-%c '%s': unknown condition '%.*s'; expected duration, %sfilesize, packets or files",
+                      opt, arg, (int)klen, arg, stop ? "" : "interval, ");
     }
     return 0;
 }
@@ -126,6 +139,9 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     c->format = "pcap";
     c->stats_interval_ns = 1000000000ULL;
     c->buffer_mib = 2048;
+    c->post_rotate_jobs = 1;
+    c->post_rotate_queue = 64;
+    c->post_rotate_wait_ns = 60 * 1000000000ULL;
     err[0] = '\0';
 
     /* "-": words that are not options come back in order as o == 1 (the
@@ -133,7 +149,7 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
      * glibc re-read that mode on every call. */
     optind = 0;
     opterr = 0;
-    while ((o = getopt_long(argc, argv, "-:i:w:s:c:a:b:q:B:F:nPZ:f:gh", long_opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "-:i:w:s:c:a:b:q:B:F:nPZ:f:ghz:", long_opts, NULL)) != -1) {
         switch (o) {
         case 1: {
             size_t k = strlen(optarg);
@@ -294,6 +310,33 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case OPT_NO_INDEX:
             c->no_index = true;
             break;
+        case 'z':
+            if (optarg[0] == '\0')
+                return lc_bad(err, errlen, "-z '': expected a command (a program run as CMD FILE "
+                              "on each closed file)");
+            c->post_rotate = optarg;
+            break;
+        case OPT_HOOK_JOBS:
+            if (lc_parse_u64(optarg, 1, 64, &v) < 0)
+                return lc_bad(err, errlen, "--post-rotate-jobs '%s': expected a whole number "
+                              "from 1 to 64 (commands running at once)", optarg);
+            c->post_rotate_jobs = (unsigned)v;
+            break;
+        case OPT_HOOK_QUEUE:
+            if (lc_parse_u64(optarg, 1, 65536, &v) < 0)
+                return lc_bad(err, errlen, "--post-rotate-queue '%s': expected a whole number "
+                              "from 1 to 65536 (closed files waiting for the command)", optarg);
+            c->post_rotate_queue = (unsigned)v;
+            break;
+        case OPT_HOOK_WAIT:
+            if (strcmp(optarg, "0") == 0)
+                c->post_rotate_wait_ns = 0;
+            else if (lc_parse_duration_ns(optarg, &v) < 0)
+                return lc_bad(err, errlen, "--post-rotate-wait '%s': expected seconds (e.g. 60, "
+                              "0.5) or 0 (do not wait at exit)", optarg);
+            else
+                c->post_rotate_wait_ns = v;
+            break;
         case ':':
             if (optopt)
                 return lc_bad(err, errlen, "-%c: missing value", optopt);
@@ -325,19 +368,23 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         return lc_bad(err, errlen, "-w '%s': --count-only stores nothing; give one or the other", c->outpath);
     if (!c->count_only && c->outpath == NULL)
         return lc_bad(err, errlen, "no output: give -w FILE (or --count-only)");
-    if (c->count_only && (c->rot_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
+    const bool rot = c->rot_ns || c->rot_interval_ns || c->rot_bytes || c->rot_pkts;
+    if (c->count_only && c->post_rotate)
+        return lc_bad(err, errlen, "-z '%s': --count-only writes no file to hand over", c->post_rotate);
+    if (c->count_only && (c->rot_ns || c->rot_interval_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
                           c->stop_bytes || c->stop_files))
         return lc_bad(err, errlen, "--count-only stores nothing: -b and -a filesize/files do not apply");
     if (c->count_only && (c->disk_limit || c->min_free))
         return lc_bad(err, errlen, "--count-only stores nothing: --disk-limit and --min-free do not apply");
-    if ((c->disk_limit || c->min_free) && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
-        return lc_bad(err, errlen, "%s needs a rotation condition (-b duration:S, filesize:KB or "
-                      "packets:N): room is made by deleting this run's oldest closed files",
+    if ((c->disk_limit || c->min_free) && !rot)
+        return lc_bad(err, errlen, "%s needs a rotation condition (-b duration:S, interval:S, "
+                      "filesize:KB or packets:N): room is made by deleting this run's oldest closed files",
                       c->disk_limit ? "--disk-limit" : "--min-free");
     if (c->no_jit && c->filter == NULL)
         return lc_bad(err, errlen, "--no-jit applies to a capture filter: give -f EXPR");
-    if (c->ring_files && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
-        return lc_bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
+    if (c->ring_files && !rot)
+        return lc_bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, "
+                      "interval:S, filesize:KB or packets:N",
                       (unsigned long long)c->ring_files);
     return 0;
 }
@@ -364,8 +411,19 @@ void options_usage(FILE *out)
 "  -s SNAPLEN         bytes kept per packet, 1-%d (default %d)\n"
 "  -c N               stop after N packets\n"
 "  -a COND            autostop: duration:S | filesize:KB | packets:N | files:N\n"
-"  -b COND            rotate:   duration:S | filesize:KB | packets:N; files:N keeps the newest N\n"
-"                     (KB = 1000 bytes; rotation by time happens even with no traffic)\n"
+"  -b COND            rotate:   duration:S | interval:S | filesize:KB | packets:N; files:N\n"
+"                     keeps the newest N (KB = 1000 bytes; interval: files start at\n"
+"                     wall-clock multiples of S s, e.g. interval:60 on each minute;\n"
+"                     rotation by time happens even with no traffic)\n"
+"  -z, --post-rotate CMD\n"
+"                     run CMD FILE (no shell; as the -Z user) for each file once it is\n"
+"                     closed, synced and renamed, its index in place; also the last file\n"
+"                     at a stop. Never blocks the capture: a full queue leaves the file\n"
+"                     on disk, warned, counted and listed (docs/HANDOFF.md)\n"
+"  --post-rotate-jobs N   commands running at once (default 1: one at a time, in order)\n"
+"  --post-rotate-queue N  closed files waiting for a command (default 64)\n"
+"  --post-rotate-wait S   at exit, wait up to S s for queued and running commands\n"
+"                     (default 60; 0: do not wait; a signal ends the wait)\n"
 "  -f FILTER          capture filter in libpcap (tcpdump) syntax, e.g. 'udp port 53';\n"
 "                     or give it as the last words, as tcpdump does. Packets it rejects\n"
 "                     are freed and counted as filtered (not drops); -c counts matches\n"
