@@ -259,5 +259,21 @@ int app_privileges(struct app *a)
         lc_err("-Z '%s': directory '%s' is not writable by that user", c->user, a->tmpl.dir);
         return EXIT_CANTCREAT;
     }
+    if (c->post_rotate) {
+        /* after the drop (glibc's setuid changes every thread): the check
+         * and every command run as the -Z user */
+        char cmd[sizeof(a->hook.cmd)];
+        if (hook_resolve(c->post_rotate, cmd, sizeof(cmd), err, sizeof(err)) < 0) {
+            lc_err("%s", err);
+            return EXIT_USAGE;
+        }
+        if ((rc = hook_init(&a->hook, cmd, a->tmpl.dir, a->dirfd, c->post_rotate_jobs,
+                            c->post_rotate_queue)) < 0 ||
+            (rc = hook_start(&a->hook)) < 0) {
+            lc_err("-z '%s': cannot start the hand-off thread: %s", c->post_rotate,
+                   strerror(-rc));
+            return EXIT_OSERR;
+        }
+    }
     return 0;
 }

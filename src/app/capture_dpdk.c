@@ -172,6 +172,7 @@ int app_pipeline(struct app *a)
         .disk_limit = c->disk_limit,
         .min_free = c->min_free,
         .index = !c->no_index,
+        .hook = c->post_rotate ? &a->hook : NULL,
     };
     int rc = pipeline_init(&a->pipe, &pc, err, sizeof(err));
     if (rc)
@@ -248,6 +249,7 @@ void app_teardown(struct app *a)
     a->has_fprog = false;
     if (a->eal_started)
         pipeline_free(&a->pipe);
+    hook_free(&a->hook);                /* after the writer: it hands files over */
     if (a->json_f)
         fclose(a->json_f);
     a->json_f = NULL;

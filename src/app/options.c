@@ -474,4 +474,7 @@ void options_usage(FILE *out)
     fprintf(out, "Counters (per port, from the device):\n");
     for (int i = 0; i < PC_MAX; i++)
         fprintf(out, "  %-18s %s\n", lc_port_counter_names[i], lc_port_counter_help[i]);
+    fprintf(out, "Counters (with -z, per run; files, not drops):\n");
+    for (int i = 0; i < HC_MAX; i++)
+        fprintf(out, "  %-18s %s\n", lc_hook_counter_names[i], lc_hook_counter_help[i]);
 }

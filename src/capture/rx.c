@@ -128,8 +128,10 @@ static bool file_start(struct rx_stream *s, uint64_t tsc)
     s->fst.boundary_ns = rotation_boundary(s->rot.interval_ns, now);
     if (s->fst.boundary_ns != UINT64_MAX) {
         /* -b interval: the next wall-clock boundary as a TSC deadline, so
-         * the per-burst check stays one compare (rounded up a tick) */
-        uint64_t d = tsc + lc_clock_ticks(s->clock, s->fst.boundary_ns - now) + 1;
+         * the per-burst check stays one compare. 1 us early: the policy,
+         * which sees ns, decides exactly (keep until the boundary). */
+        uint64_t gap = s->fst.boundary_ns - now;
+        uint64_t d = tsc + lc_clock_ticks(s->clock, gap > 1000 ? gap - 1000 : 0);
         if (d < s->deadline_tsc)
             s->deadline_tsc = d;
     }
