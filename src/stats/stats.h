@@ -66,6 +66,9 @@ struct file_record {
     uint8_t hook;
 };
 
+/* Why a file has no index, in words (fr->idx_error set). */
+const char *st_index_error(const struct file_record *fr);
+
 /* Sum queues and ports into tq/tp. */
 void st_totals(struct st_snapshot *s);
 
