@@ -159,7 +159,7 @@ int app_check(struct app *a)
         lc_err("-F '%s': no such format", c->format);
         return EXIT_SOFTWARE;
     }
-    a->rotating = c->rot_ns || c->rot_bytes || c->rot_pkts;
+    a->rotating = c->rot_ns || c->rot_interval_ns || c->rot_bytes || c->rot_pkts;
     for (int i = 0; i < c->nifaces; i++) {
         if (lc_port_spec_kind(c->ifaces[i]) == 0) {
             lc_err("-i '%s': expected a PCI address, a DPDK vdev (net_...), a port index or a "
@@ -260,6 +260,22 @@ int app_privileges(struct app *a)
     if (c->user && !c->count_only && faccessat(a->dirfd, ".", W_OK | X_OK, 0) != 0) {
         lc_err("-Z '%s': directory '%s' is not writable by that user", c->user, a->tmpl.dir);
         return EXIT_CANTCREAT;
+    }
+    if (c->post_rotate) {
+        /* after the drop (glibc's setuid changes every thread): the check
+         * and every command run as the -Z user */
+        char cmd[sizeof(a->hook.cmd)];
+        if (hook_resolve(c->post_rotate, cmd, sizeof(cmd), err, sizeof(err)) < 0) {
+            lc_err("%s", err);
+            return EXIT_USAGE;
+        }
+        if ((rc = hook_init(&a->hook, cmd, a->tmpl.dir, a->dirfd, c->post_rotate_jobs,
+                            c->post_rotate_queue)) < 0 ||
+            (rc = hook_start(&a->hook)) < 0) {
+            lc_err("-z '%s': cannot start the hand-off thread: %s", c->post_rotate,
+                   strerror(-rc));
+            return EXIT_OSERR;
+        }
     }
     return 0;
 }

@@ -17,6 +17,7 @@
 #include "dpdk/eal_args.h"
 #include "filter/filter.h"
 #include "stats/metrics.h"
+#include "storage/hook.h"
 
 struct app {
     struct config cfg;
@@ -50,6 +51,7 @@ struct app {
     pthread_mutex_t pub_lock;
     bool live;
     struct manifest man;
+    struct hook hook;               /* -z: started after the privilege drop */
 };
 
 /* capture.c: before DPDK starts */
@@ -64,7 +66,8 @@ int app_options(struct app *a, int argc, char **argv);
 int app_check(struct app *a);
 
 /* Open --stats-json for writing, drop privileges (-Z), check that the
- * output directory stays writable. */
+ * output directory stays writable; -z: check CMD as that user and start
+ * the hook thread (its children run as that user). */
 int app_privileges(struct app *a);
 
 /* capture_dpdk.c */

@@ -156,6 +156,7 @@ int app_pipeline(struct app *a)
             .max_bytes = c->rot_bytes,
             .max_pkts = c->rot_pkts,
             .max_ns = c->rot_ns,
+            .interval_ns = c->rot_interval_ns,
             .stop_bytes = c->stop_bytes,
             .stop_files = c->stop_files,
         },
@@ -171,6 +172,7 @@ int app_pipeline(struct app *a)
         .disk_limit = c->disk_limit,
         .min_free = c->min_free,
         .index = !c->no_index,
+        .hook = c->post_rotate ? &a->hook : NULL,
     };
     int rc = pipeline_init(&a->pipe, &pc, err, sizeof(err));
     if (rc)
@@ -247,6 +249,7 @@ void app_teardown(struct app *a)
     a->has_fprog = false;
     if (a->eal_started)
         pipeline_free(&a->pipe);
+    hook_free(&a->hook);                /* after the writer: it hands files over */
     if (a->json_f)
         fclose(a->json_f);
     a->json_f = NULL;

@@ -26,6 +26,9 @@ enum {
     OPT_METRICS,
     OPT_TELEMETRY,
     OPT_NO_INDEX,
+    OPT_HOOK_JOBS,
+    OPT_HOOK_QUEUE,
+    OPT_HOOK_WAIT,
     OPT_CONFIG,
 };
 
@@ -64,12 +67,25 @@ static const struct lc_opt capture_opts[] = {
       "no index beside each file (default: FILE.idx, e.g. cap.pcap.idx,\n"
       "written at close, deleted with its file: `linecap extract` reads it)" },
     { 'g', "group-read", NULL, "files readable by the group (0640); default 0600, whatever the umask" },
+    { 0, NULL, NULL, "Hand-off of closed files" },
+    { 'z', "post-rotate", "CMD",
+      "run CMD FILE (no shell; as the -Z user) for each file once it is\n"
+      "closed, synced and renamed, its index in place; also the last file\n"
+      "at a stop. Never blocks the capture: a full queue leaves the file\n"
+      "on disk, warned, counted and listed (docs/HANDOFF.md)" },
+    { OPT_HOOK_JOBS, "post-rotate-jobs", "N", "commands running at once (default 1: one at a time, in order)" },
+    { OPT_HOOK_QUEUE, "post-rotate-queue", "N", "closed files waiting for a command (default 64)" },
+    { OPT_HOOK_WAIT, "post-rotate-wait", "S",
+      "at exit, wait up to S s for queued and running commands\n"
+      "(default 60; 0: do not wait; a signal ends the wait)" },
     { 0, NULL, NULL, "Stop, rotation and disk space" },
     { 'c', "count", "N", "stop after N packets" },
     { 'a', "autostop", "COND", "autostop: duration:S | filesize:KB | packets:N | files:N" },
     { 'b', "ring-buffer", "COND",
-      "rotate:   duration:S | filesize:KB | packets:N; files:N keeps the newest N\n"
-      "(KB = 1000 bytes; rotation by time happens even with no traffic)" },
+      "rotate:   duration:S | interval:S | filesize:KB | packets:N; files:N\n"
+      "keeps the newest N (KB = 1000 bytes; interval: files start at\n"
+      "wall-clock multiples of S s, e.g. interval:60 on each minute;\n"
+      "rotation by time happens even with no traffic)" },
     { OPT_DISK_LIMIT, "disk-limit", "SIZE",
       "keep this run's files within SIZE (e.g. 20G) by deleting its own\n"
       "oldest closed files; needs -b rotation" },
@@ -143,8 +159,8 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
 
     if (colon == NULL)
         return lc_bad(err, errlen,
-                      "-%c '%s': expected duration:SECONDS, filesize:KB, packets:N or files:N",
-                      opt, arg);
+                      "-%c '%s': expected duration:SECONDS, %sfilesize:KB, packets:N or files:N",
+                      opt, arg, stop ? "" : "interval:SECONDS, ");
     size_t klen = (size_t)(colon - arg);
     const char *val = colon + 1;
 
@@ -157,6 +173,12 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
             c->stop_ns = v;
         else
             c->rot_ns = v;
+    } else if (!stop && klen == 8 && strncmp(arg, "interval", 8) == 0) {
+        /* whole seconds, as dumpcap: boundaries at multiples since the epoch */
+        if (lc_parse_u64(val, 1, 31 * 86400, &v) < 0)
+            return lc_bad(err, errlen, "-b '%s': interval must be a whole number of seconds "
+                          "from 1 to 2678400 (files start at multiples of it since the epoch)", arg);
+        c->rot_interval_ns = v * 1000000000ULL;
     } else if (klen == 8 && strncmp(arg, "filesize", 8) == 0) {
         /* kB = 1000 bytes, as in Wireshark's dumpcap. */
         if (lc_parse_u64(val, 1, UINT64_MAX / 1000, &v) < 0)
@@ -183,8 +205,8 @@ static int parse_cond(char opt, const char *arg, struct config *c, char *err, si
             c->ring_files = v;
     } else {
         return lc_bad(err, errlen,
-                      "-%c '%s': unknown condition '%.*s'; expected duration, filesize, packets or files",
-                      opt, arg, (int)klen, arg);
+                      "-%c '%s': unknown condition '%.*s'; expected duration, %sfilesize, packets or files",
+                      opt, arg, (int)klen, arg, stop ? "" : "interval, ");
     }
     return 0;
 }
@@ -206,6 +228,9 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
     c->format = "pcap";
     c->stats_interval_ns = 1000000000ULL;
     c->buffer_mib = 2048;
+    c->post_rotate_jobs = 1;
+    c->post_rotate_queue = 64;
+    c->post_rotate_wait_ns = 60 * 1000000000ULL;
     err[0] = '\0';
     if (opttab_getopt(&options_capture_cmd, lo, LC_OPT_MAX, so, sizeof(so)) < 0)
         return lc_bad(err, errlen, "the option table is too large"), EXIT_SOFTWARE;
@@ -386,6 +411,33 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         case OPT_NO_INDEX:
             c->no_index = true;
             break;
+        case 'z':
+            if (optarg[0] == '\0')
+                return lc_bad(err, errlen, "-z '': expected a command (a program run as CMD FILE "
+                              "on each closed file)");
+            c->post_rotate = optarg;
+            break;
+        case OPT_HOOK_JOBS:
+            if (lc_parse_u64(optarg, 1, 64, &v) < 0)
+                return lc_bad(err, errlen, "--post-rotate-jobs '%s': expected a whole number "
+                              "from 1 to 64 (commands running at once)", optarg);
+            c->post_rotate_jobs = (unsigned)v;
+            break;
+        case OPT_HOOK_QUEUE:
+            if (lc_parse_u64(optarg, 1, 65536, &v) < 0)
+                return lc_bad(err, errlen, "--post-rotate-queue '%s': expected a whole number "
+                              "from 1 to 65536 (closed files waiting for the command)", optarg);
+            c->post_rotate_queue = (unsigned)v;
+            break;
+        case OPT_HOOK_WAIT:
+            if (strcmp(optarg, "0") == 0)
+                c->post_rotate_wait_ns = 0;
+            else if (lc_parse_duration_ns(optarg, &v) < 0)
+                return lc_bad(err, errlen, "--post-rotate-wait '%s': expected seconds (e.g. 60, "
+                              "0.5) or 0 (do not wait at exit)", optarg);
+            else
+                c->post_rotate_wait_ns = v;
+            break;
         case OPT_CONFIG:            /* replaced by opttab_expand */
             break;
         case ':':
@@ -420,19 +472,23 @@ int options_parse(int argc, char **argv, struct config *c, char *err, size_t err
         return lc_bad(err, errlen, "-w '%s': --count-only stores nothing; give one or the other", c->outpath);
     if (!c->count_only && c->outpath == NULL)
         return lc_bad(err, errlen, "no output: give -w FILE (or --count-only)");
-    if (c->count_only && (c->rot_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
+    const bool rot = c->rot_ns || c->rot_interval_ns || c->rot_bytes || c->rot_pkts;
+    if (c->count_only && c->post_rotate)
+        return lc_bad(err, errlen, "-z '%s': --count-only writes no file to hand over", c->post_rotate);
+    if (c->count_only && (c->rot_ns || c->rot_interval_ns || c->rot_bytes || c->rot_pkts || c->ring_files ||
                           c->stop_bytes || c->stop_files))
         return lc_bad(err, errlen, "--count-only stores nothing: -b and -a filesize/files do not apply");
     if (c->count_only && (c->disk_limit || c->min_free))
         return lc_bad(err, errlen, "--count-only stores nothing: --disk-limit and --min-free do not apply");
-    if ((c->disk_limit || c->min_free) && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
-        return lc_bad(err, errlen, "%s needs a rotation condition (-b duration:S, filesize:KB or "
-                      "packets:N): room is made by deleting this run's oldest closed files",
+    if ((c->disk_limit || c->min_free) && !rot)
+        return lc_bad(err, errlen, "%s needs a rotation condition (-b duration:S, interval:S, "
+                      "filesize:KB or packets:N): room is made by deleting this run's oldest closed files",
                       c->disk_limit ? "--disk-limit" : "--min-free");
     if (c->no_jit && c->filter == NULL)
         return lc_bad(err, errlen, "--no-jit applies to a capture filter: give -f EXPR");
-    if (c->ring_files && !(c->rot_ns || c->rot_bytes || c->rot_pkts))
-        return lc_bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, filesize:KB or packets:N",
+    if (c->ring_files && !rot)
+        return lc_bad(err, errlen, "-b files:%llu needs a rotation condition: -b duration:S, "
+                      "interval:S, filesize:KB or packets:N",
                       (unsigned long long)c->ring_files);
     return 0;
 }
@@ -462,6 +518,22 @@ static void capture_more(FILE *out, bool roff)
                 fprintf(out, "  %-18s ", names[i]);
                 opttab_fill(out, help[i], 21, 21);
             }
+        }
+    }
+    if (roff) {
+        fprintf(out, ".SS ");
+        opttab_man_text(out, "Counters (with -z, per run; files, not drops)");
+    } else {
+        fprintf(out, "Counters (with -z, per run; files, not drops):\n");
+    }
+    for (int i = 0; i < HC_MAX; i++) {
+        if (roff) {
+            fprintf(out, ".TP\n.B ");
+            opttab_man_text(out, lc_hook_counter_names[i]);
+            opttab_man_text(out, lc_hook_counter_help[i]);
+        } else {
+            fprintf(out, "  %-18s ", lc_hook_counter_names[i]);
+            opttab_fill(out, lc_hook_counter_help[i], 21, 21);
         }
     }
 }

@@ -27,6 +27,7 @@ struct config {
     uint64_t stop_bytes;            /* -a filesize (bytes) */
     uint64_t stop_files;            /* -a files */
     uint64_t rot_ns;                /* -b duration */
+    uint64_t rot_interval_ns;       /* -b interval: at wall-clock multiples */
     uint64_t rot_bytes;             /* -b filesize (bytes) */
     uint64_t rot_pkts;              /* -b packets */
     uint64_t ring_files;            /* -b files: keep the newest N */
@@ -51,6 +52,10 @@ struct config {
     bool telemetry;                 /* --telemetry: DPDK telemetry socket */
     const char *eal_args[LC_MAX_EAL_ARGS];
     int n_eal_args;
+    const char *post_rotate;        /* -z / --post-rotate CMD, run on each closed file */
+    unsigned post_rotate_jobs;      /* --post-rotate-jobs: at most this many at once */
+    unsigned post_rotate_queue;     /* --post-rotate-queue: closed files waiting */
+    uint64_t post_rotate_wait_ns;   /* --post-rotate-wait: at exit, for the hooks */
     bool help, version;
     char filter_words[LC_MAX_FILTER];   /* storage when the filter is trailing words */
     int argc;                       /* the command line with --config files in place */

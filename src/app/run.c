@@ -108,6 +108,46 @@ static const char *control_loop(struct app *a, int *seen)
     }
 }
 
+/* The writer has closed the last files and handed them over: wait for the
+ * queued and running post-rotate commands, up to --post-rotate-wait; a
+ * signal that would force the drain (the second) ends the wait, and after
+ * a forced drain there is no wait. */
+static void hook_wait(struct app *a, int *seen, bool signalled, bool forced)
+{
+    const struct config *c = &a->cfg;
+    struct hook *h = &a->hook;
+    double t0 = lc_now_s(), limit = (double)c->post_rotate_wait_ns / 1e9;
+    bool said = false;
+
+    hook_close(h);
+    while (!hook_idle(h)) {
+        int more = lc_signals - *seen;
+        *seen = lc_signals;
+        if (more > 0 && !signalled) {
+            signalled = true;
+            more--;
+        }
+        const char *why = forced ? "the exit was forced"
+                          : more > 0 ? "a signal"
+                          : lc_now_s() - t0 >= limit ? "--post-rotate-wait" : NULL;
+        if (why) {
+            lc_warn("post-rotate: not waiting any longer (%s): %u files still queued, the "
+                    "running commands are left to finish", why, hookq_count(&h->q));
+            hook_abort(h);
+            break;
+        }
+        if (!said && lc_now_s() - t0 >= 1.0) {
+            said = true;
+            lc_info("post-rotate: waiting up to %.0f s for the commands (%u files queued; "
+                    "signal again to stop waiting)", limit, hookq_count(&h->q));
+        }
+        struct timespec nap = { 0, 5000000 };
+        nanosleep(&nap, NULL);
+    }
+    hook_stop(h);
+    pipeline_hook_done(&a->pipe);
+}
+
 const char *run_capture(struct app *a)
 {
     int seen = 0;
@@ -136,5 +176,7 @@ const char *run_capture(struct app *a)
         struct timespec nap = { 0, 2000000 };
         nanosleep(&nap, NULL);
     }
+    if (a->cfg.post_rotate)
+        hook_wait(a, &seen, signalled, a->pipe.run.abort != 0);
     return reason;
 }

@@ -35,6 +35,8 @@ static int cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d
         rte_tel_data_add_dict_u64(d, lc_queue_counter_names[i], s->tq[i]);
     for (int i = 0; i < PC_MAX; i++)
         rte_tel_data_add_dict_u64(d, lc_port_counter_names[i], s->tp[i]);
+    for (int i = 0; s->hook_on && i < HC_MAX; i++)
+        rte_tel_data_add_dict_u64(d, lc_hook_counter_names[i], s->hv[i]);
     rte_tel_data_add_dict_u64(d, "files", s->files);
     rte_tel_data_add_dict_u64(d, "blocks_free", s->blocks_free);
     rte_tel_data_add_dict_u64(d, "blocks_total", s->blocks_total);

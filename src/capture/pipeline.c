@@ -221,6 +221,7 @@ int pipeline_start(struct pipeline *p, char *err, size_t errlen)
             .ports = p->pub,
             .index = c->index,
             .nblocks = p->pool.n,
+            .hook = c->hook,
         };
         if (writer_init(p->w, &wc) < 0) {
             snprintf(err, errlen, "out of memory");
@@ -311,6 +312,10 @@ void pipeline_snapshot(struct pipeline *p, struct st_snapshot *ss, bool read_por
     ss->filter = c->filter ? c->filter_text : NULL;
     ss->filter_engine = c->filter ? filter_engine_name(c->filter) : NULL;
     ss->files = w ? __atomic_load_n(&w->files_closed, __ATOMIC_RELAXED) : 0;
+    if (c->hook) {
+        ss->hook_on = true;
+        hook_counters(c->hook, ss->hv);
+    }
     ss->blocks_total = p->pool.n;
     ss->blocks_free = p->free ? rte_stack_count(p->free) : 0;
     for (int i = 0; i < c->nports; i++)
@@ -392,4 +397,12 @@ unsigned pipeline_files(const struct pipeline *p, const struct file_record **fil
 {
     *files = p->w ? p->w->ret.files : NULL;
     return p->w ? p->w->ret.nfiles : 0;
+}
+
+void pipeline_hook_done(struct pipeline *p)
+{
+    if (p->w == NULL || p->c.hook == NULL || pipeline_drained(p) == false)
+        return;
+    hook_apply(p->c.hook, p->w->ret.files, p->w->ret.nfiles);
+    writer_flush_deferred(p->w);
 }

@@ -152,9 +152,11 @@ struct pipeline_conf {
     unsigned ring_files;                /* -b files:N, 0 = keep all */
     uint64_t disk_limit, min_free;
     bool index;                         /* an index beside every file (src/index) */
+    struct hook *hook;                  /* -z: closed files handed over, NULL: none */
 };
 
 struct writer;
+struct hook;
 
 /* Receive streams, the block pool and its free stack, the writer, and the
  * device counters as the main thread publishes them. Zeroed memory is a
@@ -217,6 +219,11 @@ void pipeline_snapshot(struct pipeline *p, struct st_snapshot *ss, bool read_por
 /* The files this run closed, in closing order (deleted ones marked): read
  * after the writer has exited. Returns how many; *files NULL with none. */
 unsigned pipeline_files(const struct pipeline *p, const struct file_record **files);
+
+/* After the writer has exited and the hook thread has been joined: each
+ * file's hand-off outcome into its record, and the files:N deletions that
+ * waited for a hook carried out (main thread). */
+void pipeline_hook_done(struct pipeline *p);
 
 /* Stop and join whatever runs (waiting for the writer's drain), free
  * everything. Needs the EAL. Idempotent; zeroed memory is fine. */

@@ -125,6 +125,16 @@ static bool file_start(struct rx_stream *s, uint64_t tsc)
     s->fst.start_ns = now;
     s->fst.index = s->file_seq;
     s->deadline_tsc = s->rot_ticks ? tsc + s->rot_ticks : UINT64_MAX;
+    s->fst.boundary_ns = rotation_boundary(s->rot.interval_ns, now);
+    if (s->fst.boundary_ns != UINT64_MAX) {
+        /* -b interval: the next wall-clock boundary as a TSC deadline, so
+         * the per-burst check stays one compare. 1 us early: the policy,
+         * which sees ns, decides exactly (keep until the boundary). */
+        uint64_t gap = s->fst.boundary_ns - now;
+        uint64_t d = tsc + lc_clock_ticks(s->clock, gap > 1000 ? gap - 1000 : 0);
+        if (d < s->deadline_tsc)
+            s->deadline_tsc = d;
+    }
     s->file_open = true;
     return true;
 }

@@ -6,6 +6,7 @@
 #include "common/exitcodes.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,17 +403,66 @@ static int delete_file(struct writer *w, const struct file_record *fr)
 /* A file closed whole: it counts towards the room policy and enters its
  * stream's -b files:N ring, which may push out the oldest (deleted here:
  * only files this run wrote, by the exact names it gave them). */
+static void ring_delete(struct writer *w, unsigned old)
+{
+    const char *name = w->ret.files[old].name;
+    int rc = delete_file(w, &w->ret.files[old]);
+    if (rc == 0)
+        ret_removed(&w->ret, old, false);
+    else
+        lc_warn("ring buffer: cannot remove %s: %s", name, strerror(-rc));
+}
+
+/* Whether file i's post-rotate command has not finished (queued or running). */
+static bool hook_busy(const struct writer *w, unsigned i)
+{
+    return w->hook && w->ret.files[i].hook_seq && hook_pending(w->hook, w->ret.files[i].hook_seq);
+}
+
+/* The ring's deletions that waited for a hook: done once it finished (a
+ * file deleted meanwhile to make room is skipped). */
+static void ring_deferred(struct writer *w, bool at_exit)
+{
+    unsigned k = 0;
+    for (unsigned j = 0; j < w->ndeferred; j++) {
+        unsigned i = w->deferred[j];
+        const struct file_record *fr = &w->ret.files[i];
+        if (fr->deleted)
+            continue;
+        if (at_exit ? fr->hook == HOOK_NOT_RUN || fr->hook == HOOK_RUNNING : hook_busy(w, i))
+            w->deferred[k++] = i;           /* still waiting (at exit: kept) */
+        else
+            ring_delete(w, i);
+    }
+    w->ndeferred = k;
+}
+
 static void keep_file(struct writer *w, struct writer_stream *ws, unsigned idx)
 {
     int old = ret_keep(&w->ret, (int)(ws - w->ws), idx);
     if (old < 0)
         return;
-    const char *name = w->ret.files[old].name;
-    int rc = delete_file(w, &w->ret.files[old]);
-    if (rc == 0)
-        ret_removed(&w->ret, (unsigned)old, false);
-    else
-        lc_warn("ring buffer: cannot remove %s: %s", name, strerror(-rc));
+    if (hook_busy(w, (unsigned)old)) {
+        /* never deleted before its command has run: kept until then */
+        if (w->ndeferred == w->cap_deferred) {
+            unsigned cap = w->cap_deferred ? w->cap_deferred * 2 : 16;
+            unsigned *d = realloc(w->deferred, cap * sizeof(*d));
+            if (d == NULL) {
+                ring_delete(w, (unsigned)old);
+                return;
+            }
+            w->deferred = d;
+            w->cap_deferred = cap;
+        }
+        w->deferred[w->ndeferred++] = (unsigned)old;
+        return;
+    }
+    ring_delete(w, (unsigned)old);
+}
+
+void writer_flush_deferred(struct writer *w)
+{
+    ring_deferred(w, true);
 }
 
 static void close_file(struct writer *w, struct writer_stream *ws)
@@ -477,11 +527,24 @@ static void close_file(struct writer *w, struct writer_stream *ws)
     ws->disk_size = 0;
     ws->files++;
     __atomic_store_n(&w->files_closed, w->files_closed + 1, __ATOMIC_RELAXED);
-    if (rc < 0)
+    if (rc < 0) {
         fail(w, EXIT_IOERR, "close %s/%s: %s <- writer stream %d", w->tmpl.dir, ws->f.final,
              strerror(-rc), ws->rx->id);
-    else if (fr)
+        return;
+    }
+    /* Renamed, synced, its index in place: hand it over (never waits). */
+    if (w->hook) {
+        uint64_t seq = hook_submit(w->hook, fr ? (unsigned)(fr - w->ret.files) : UINT_MAX,
+                                   ws->f.final);
+        if (fr) {
+            fr->hook_seq = seq;
+            fr->hook = seq ? HOOK_QUEUED : HOOK_QUEUE_FULL;
+        }
+    }
+    if (fr)
         keep_file(w, ws, (unsigned)(fr - w->ret.files));
+    if (w->ndeferred)
+        ring_deferred(w, false);
 }
 
 static void open_file(struct writer *w, struct writer_stream *ws, const struct block *b)
@@ -831,6 +894,7 @@ int writer_init(struct writer *w, const struct writer_conf *c)
     w->fmt = c->fmt;
     w->finfo = c->finfo;
     w->ports = c->ports;
+    w->hook = c->hook;
     return 0;
 nomem:
     writer_free(w);
@@ -850,6 +914,9 @@ void writer_free(struct writer *w)
         w->ws = NULL;
     }
     ret_free(&w->ret);
+    free(w->deferred);
+    w->deferred = NULL;
+    w->ndeferred = w->cap_deferred = 0;
     rte_ring_free(w->ixq);
     w->ixq = NULL;
 }

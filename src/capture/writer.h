@@ -5,6 +5,7 @@
 #define LC_WRITER_H
 
 #include "capture/pipeline.h"
+#include "storage/hook.h"
 #include "storage/retention.h"
 
 /* The last partial page of a file plus the largest trailer (16 ISBs of 112
@@ -82,6 +83,12 @@ struct writer {
      * --min-free. */
     struct retention ret;
     volatile uint64_t files_closed;
+    /* -z: each file closed whole is handed over; the files:N ring keeps a
+     * file whose command has not finished (deferred[]: indices into
+     * ret.files) and deletes it at a later close or at exit. */
+    struct hook *hook;
+    unsigned *deferred;
+    unsigned ndeferred, cap_deferred;
 };
 
 /* Writer thread body. Returns when rx_done and every ring is drained. */
@@ -105,10 +112,16 @@ struct writer_conf {
     const struct port_pub *ports;
     bool index;                         /* an index beside every file (not --no-index) */
     unsigned nblocks;                   /* blocks in the pool (the index queue's size) */
+    struct hook *hook;                  /* -z, NULL: none */
 };
 
 /* Fill w from c (allocations only, no thread). 0, or -ENOMEM with w freed. */
 int writer_init(struct writer *w, const struct writer_conf *c);
+
+/* After the writer has exited and the hooks have ended: delete the files
+ * the ring kept for their hook, except those whose command never ran
+ * (kept, listed). Main thread. */
+void writer_flush_deferred(struct writer *w);
 
 /* Free what writer_init allocated (the file list stays until then). Idempotent. */
 void writer_free(struct writer *w);

@@ -52,6 +52,18 @@
     X(mbuf_failures, DROP, "mbuf allocation failures in the driver (rx_nombuf)")       \
     X(kernel_drops, DROP, "packets the kernel dropped: AF_PACKET socket ring full (net_af_packet)")
 
+/* Per run; owner: the post-rotation hand-off (-z, src/storage/hook.c).
+ * Files, not packets: none of these is a drop. */
+#define LC_HOOK_COUNTERS(X)                                                            \
+    X(hook_started, COUNT, "post-rotate (-z) commands started")                        \
+    X(hook_succeeded, COUNT, "post-rotate commands that exited 0")                     \
+    X(hook_failed, COUNT, "post-rotate commands that exited non-zero, were killed or "  \
+                          "could not start (one line each)")                           \
+    X(hook_queue_full, COUNT, "closed files not handed to -z: its queue was full (the " \
+                              "file stays on disk, listed as queue_full)")             \
+    X(hook_not_run, COUNT, "closed files queued for -z whose command never ran: the exit " \
+                           "wait ended, or the file was deleted for room first")
+
 enum lc_counter_class { LC_CNT_COUNT, LC_CNT_DROP, LC_CNT_DEVICE };
 
 #define LC_ENUM_ITEM(name, cls, help) QC_##name,
@@ -60,6 +72,9 @@ enum { LC_QUEUE_COUNTERS(LC_ENUM_ITEM) QC_MAX };
 #define LC_ENUM_ITEM(name, cls, help) PC_##name,
 enum { LC_PORT_COUNTERS(LC_ENUM_ITEM) PC_MAX };
 #undef LC_ENUM_ITEM
+#define LC_ENUM_ITEM(name, cls, help) HC_##name,
+enum { LC_HOOK_COUNTERS(LC_ENUM_ITEM) HC_MAX };
+#undef LC_ENUM_ITEM
 
 extern const char *const lc_queue_counter_names[QC_MAX];
 extern const char *const lc_queue_counter_help[QC_MAX];
@@ -67,6 +82,8 @@ extern const enum lc_counter_class lc_queue_counter_class[QC_MAX];
 extern const char *const lc_port_counter_names[PC_MAX];
 extern const char *const lc_port_counter_help[PC_MAX];
 extern const enum lc_counter_class lc_port_counter_class[PC_MAX];
+extern const char *const lc_hook_counter_names[HC_MAX];
+extern const char *const lc_hook_counter_help[HC_MAX];
 
 /* The sum of the DROP counters of a queue's (or the summed queues') values
  * v[QC_MAX], and of a port's v[PC_MAX]. */

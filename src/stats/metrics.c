@@ -171,6 +171,11 @@ void metrics_render(FILE *f, const struct st_snapshot *s, const struct metrics_i
             fprintf(f, "%s{port=\"%u\"} %llu\n", n, s->ports[p].port,
                     (unsigned long long)s->ports[p].v[i]);
     }
+    for (int i = 0; s->hook_on && i < HC_MAX; i++) {
+        snprintf(n, sizeof(n), "linecap_%s_total", lc_hook_counter_names[i]);
+        family(f, n, "counter", lc_hook_counter_help[i]);
+        fprintf(f, "%s %llu\n", n, (unsigned long long)s->hv[i]);
+    }
     family(f, "linecap_files_closed_total", "counter", "output files completed (trimmed, renamed)");
     fprintf(f, "linecap_files_closed_total %llu\n", (unsigned long long)s->files);
     family(f, "linecap_blocks", "gauge", "blocks of the block pool by state (free: ready for "

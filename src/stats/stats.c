@@ -1,5 +1,6 @@
 #include "stats/stats.h"
 #include "common/json.h"
+#include "storage/hook.h"      /* enum hook_state (header only) */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +173,33 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
                 f->name, (unsigned long long)f->records, (unsigned long long)f->bytes, a, b,
                 f->error ? " (ended by an error)" : "");
     }
+    if (s->hook_on) {
+        const uint64_t *h = s->hv;
+        uint64_t any = 0;
+        for (int i = 0; i < HC_MAX; i++)
+            any |= h[i];
+        if (any)
+            fprintf(out, "post-rotate: %llu started, %llu succeeded, %llu failed, %llu not handed "
+                         "over (queue full), %llu not run\n",
+                    (unsigned long long)h[HC_hook_started], (unsigned long long)h[HC_hook_succeeded],
+                    (unsigned long long)h[HC_hook_failed], (unsigned long long)h[HC_hook_queue_full],
+                    (unsigned long long)h[HC_hook_not_run]);
+        /* the files a consumer has not seen, by name (JSON: "post_rotate") */
+        unsigned named = 0;
+        for (unsigned i = 0; i < nfiles; i++) {
+            const struct file_record *f = &files[i];
+            if (f->deleted || (f->hook != HOOK_QUEUE_FULL && f->hook != HOOK_NOT_RUN &&
+                               f->hook != HOOK_RUNNING))
+                continue;
+            if (++named > 10)
+                continue;
+            fprintf(out, "post-rotate: %s/%s %s\n", dir, f->name,
+                    f->hook == HOOK_QUEUE_FULL ? "not handed over (queue full)"
+                    : f->hook == HOOK_NOT_RUN ? "not run" : "still running at exit");
+        }
+        if (named > 10)
+            fprintf(out, "post-rotate: ... %u more such files (see --stats-json)\n", named - 10);
+    }
     fflush(out);
 }
 
@@ -222,6 +250,9 @@ void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s
         lc_json_u64(j, lc_queue_counter_names[i], s->tq[i]);
     for (int i = 0; i < PC_MAX; i++)
         lc_json_u64(j, lc_port_counter_names[i], s->tp[i]);
+    if (s->hook_on)
+        for (int i = 0; i < HC_MAX; i++)
+            lc_json_u64(j, lc_hook_counter_names[i], s->hv[i]);
     lc_json_u64(j, "drops", st_drops(s));
     lc_json_u64(j, "files", s->files);
     lc_json_end(j);
@@ -250,6 +281,8 @@ void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s
         lc_json_u64(j, "index_bytes", fr->idx_bytes);
         if (fr->idx_error)
             lc_json_string(j, "index_error", st_index_error(fr));
+        if (fr->hook)
+            lc_json_string(j, "post_rotate", hook_state_name((enum hook_state)fr->hook));
         lc_json_end(j);
     }
     lc_json_end(j);

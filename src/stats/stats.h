@@ -39,6 +39,8 @@ struct st_snapshot {
     unsigned blocks_free, blocks_total;
     unsigned mbufs_in_use;      /* summed over the ports' pools (live line) */
     bool forced;                /* a second signal ended the drain early */
+    bool hook_on;               /* -z given: hv[] is meaningful */
+    uint64_t hv[HC_MAX];        /* LC_HOOK_COUNTERS */
     const char *filter;         /* the capture filter expression, NULL: none */
     const char *filter_engine;  /* "JIT" or "interpreter" */
 };
@@ -58,6 +60,10 @@ struct file_record {
     int idx_error;              /* 0, or the negative errno that left the file without one */
     bool deleted;               /* removed (with its index) by the files:N ring or to make room */
     bool reclaimed;             /* removed to make room (--disk-limit, --min-free, full disk) */
+    /* -z: the hand-off's number (0: not handed over) and outcome (enum
+     * hook_state, src/storage/hook.h; 0: no -z) */
+    uint64_t hook_seq;
+    uint8_t hook;
 };
 
 /* Why a file has no index, in words (fr->idx_error set). */

@@ -52,5 +52,25 @@ int main(void)
     CHECK(rotation_decide(&p, &s, 0, 100) == ROT_ROTATE);
     s.bytes = 750;
     CHECK(rotation_decide(&p, &s, 0, 100) == ROT_STOP);
+
+    /* -b interval:60: boundaries at multiples of 60 s since the epoch; the
+     * first file runs from its start to the next one. */
+    CHECK(rotation_boundary(0, 123 * S) == UINT64_MAX);
+    CHECK(rotation_boundary(60 * S, 0) == 60 * S);
+    CHECK(rotation_boundary(60 * S, 61 * S) == 120 * S);
+    CHECK(rotation_boundary(60 * S, 120 * S - 1) == 120 * S);
+    CHECK(rotation_boundary(60 * S, 120 * S) == 180 * S);     /* started on one: the next */
+    CHECK(rotation_boundary(2 * S, 1700000001 * S + 5) == 1700000002 * S);
+    CHECK(rotation_boundary(UINT64_MAX / 2, UINT64_MAX - 1) == UINT64_MAX);
+    p = (struct rot_policy){ .interval_ns = 60 * S };
+    s = (struct rot_state){ .bytes = 24, .pkts = 3, .start_ns = 61 * S, .index = 1 };
+    s.boundary_ns = rotation_boundary(p.interval_ns, s.start_ns);
+    CHECK(rotation_decide(&p, &s, 119 * S, 0) == ROT_KEEP);
+    CHECK(rotation_decide(&p, &s, 120 * S - 1, 80) == ROT_KEEP);
+    CHECK(rotation_decide(&p, &s, 120 * S, 0) == ROT_ROTATE);
+    CHECK(rotation_decide(&p, &s, 120 * S, 80) == ROT_ROTATE);
+    CHECK(rotation_decide(&p, &s, 500 * S, 0) == ROT_ROTATE);   /* late: still rotates */
+    p.stop_files = 1;
+    CHECK(rotation_decide(&p, &s, 120 * S, 0) == ROT_STOP);
     return check_done("test_rotation");
 }
