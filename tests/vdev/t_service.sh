@@ -70,9 +70,9 @@ svc_cleanup() {
 }
 
 # The unit's ExecStart, run as systemd runs it, on a net_pcap replay of
-# mixed frames, then stopped with the unit's KillSignal: it ends within
+# known.pcap, then stopped with the unit's KillSignal: it ends within
 # TimeoutStopSec, exit 0, every file closed (no .partial), valid and owned by
-# the unit's user, the records adding up to the JSON's written count.
+# the unit's user, the records adding up to the JSON's written count and the input's.
 #
 # Emulated (no systemd as PID 1 here): a private mount namespace (unshare -m)
 # where the whole tree is read-only (ProtectSystem=strict) except the
@@ -80,7 +80,7 @@ svc_cleanup() {
 # and ReadWritePaths; /tmp and /var/tmp private tmpfs (PrivateTmp); /home,
 # /root, /run/user empty and read-only (ProtectHome); /dev a tmpfs with only
 # null, zero, full, random, urandom, tty, pts, shm and hugepages
-# (PrivateDevices); the config directory of ExecStart's --config holds this
+# and fd, std* links (PrivateDevices); the config directory of ExecStart's --config holds this
 # case's configuration. Then setpriv: User=, Group= with its groups,
 # CapabilityBoundingSet= and AmbientCapabilities=, NoNewPrivileges=;
 # WorkingDirectory=, UMask=, LimitMEMLOCK=, a clean environment with
@@ -153,13 +153,13 @@ case_service() {
 
     # this case's configuration, in a directory bound over ExecStart's
     mkdir -p "$T/etc"
-    cp "$MIXED" "$T/etc/mixed.pcap"
+    cp "$KNOWN" "$T/etc/known.pcap"
     install -m 0755 "$LINECAP" "$T/etc/linecap-under-test"
     cat >"$T/etc/$inst.conf" <<EOF
-# t_service: a replay of mixed frames, rotated by size, until the stop signal
-interface net_pcap0,rx_pcap=$cfgdir/mixed.pcap,infinite_rx=1
+# t_service: one replay of known.pcap, rotated by size, until the stop signal
+interface net_pcap0,rx_pcap=$cfgdir/known.pcap
 write $state/svc.pcap
-ring-buffer filesize:400000
+ring-buffer filesize:100
 buffer-size 64
 cores 1
 stats-interval 0
@@ -167,7 +167,7 @@ group-read
 stats-json $state/stats.json
 eal --file-prefix=$LC_PREFIX
 EOF
-    chmod 0644 "$T/etc/$inst.conf" "$T/etc/mixed.pcap"
+    chmod 0644 "$T/etc/$inst.conf" "$T/etc/known.pcap"
     chmod 0755 "$T/etc"
     chown "$uid:$gid" "$W"
     chmod 0750 "$W"
@@ -186,6 +186,24 @@ mount --make-rprivate /
 mount --bind "$ETC" "$cfgdir"
 mount --bind "$W" "$state"
 if [ -n "$rt" ]; then mount -t tmpfs -o mode=0755,uid=$uid,gid=$gid tmpfs "$rt"; fi
+# PrivateTmp
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+[ -d /var/tmp ] && mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+# PrivateDevices: a /dev of pseudo devices, built in the private /tmp
+d=/tmp/.svcdev
+mkdir -p $d
+mount -t tmpfs -o mode=0755 tmpfs $d
+for n in null zero full random urandom tty; do touch $d/$n; mount --bind /dev/$n $d/$n; done
+mkdir -p $d/pts $d/shm $d/hugepages
+mount --bind /dev/pts $d/pts
+ln -s /proc/self/fd $d/fd; ln -s pts/ptmx $d/ptmx
+ln -s /proc/self/fd/0 $d/stdin; ln -s /proc/self/fd/1 $d/stdout; ln -s /proc/self/fd/2 $d/stderr
+mount -t tmpfs -o mode=1777 tmpfs $d/shm
+if mountpoint -q /dev/hugepages; then mount --bind /dev/hugepages $d/hugepages; fi
+mount --move $d /dev
+rmdir $d
+# ProtectHome
+for h in /home /root /run/user; do if [ -d $h ]; then mount -t tmpfs -o ro,mode=0755 tmpfs $h; fi; done
 # ProtectSystem=strict: every mount read-only but the API file systems and
 # the writable places above
 keep=" $state $rt /tmp /var/tmp "
@@ -194,21 +212,6 @@ while read -r mp; do
     case $keep in *" $mp "*) continue ;; esac
     mount -o remount,bind,ro "$mp" 2>/dev/null || true
 done < <(awk '{print $5}' /proc/self/mountinfo | sort -u)
-# PrivateTmp
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-[ -d /var/tmp ] && mount -t tmpfs -o mode=1777 tmpfs /var/tmp
-# ProtectHome
-for h in /home /root /run/user; do [ -d $h ] && mount -t tmpfs -o ro,mode=0755 tmpfs $h; done
-# PrivateDevices
-mkdir -p /run/.svcdev
-mount -t tmpfs -o mode=0755 tmpfs /run/.svcdev 2>/dev/null || mount -t tmpfs -o mode=0755 tmpfs /tmp
-d=/run/.svcdev; [ -w $d ] || d=/tmp
-for n in null zero full random urandom tty; do touch $d/$n; mount --bind /dev/$n $d/$n; done
-mkdir -p $d/pts $d/shm $d/hugepages
-mount --bind /dev/pts $d/pts
-mount -t tmpfs -o mode=1777 tmpfs $d/shm
-mountpoint -q /dev/hugepages && mount --bind /dev/hugepages $d/hugepages
-mount --move $d /dev
 exec "$@"
 EOF
     local bound amb
@@ -264,11 +267,11 @@ EOF
         fail "exit ${LC_EXIT_SECS}s after $sig, TimeoutStopSec ${stop_s}s"
 
     no_partials
-    local files f sum=0 owner
+    local files f sum=0 owner out
     mapfile -t files < <(out_files)
     [ "${#files[@]}" -ge 2 ] || fail "expected rotated files, found: $(ls -A "$W" | tr '\n' ' ')"
     for f in "${files[@]}"; do
-        pcap_valid_big "$f"
+        pcap_valid "$f"
         sum=$((sum + PV_COUNT))
         owner=$(stat -c '%u:%g %a' "$f")
         [ "$owner" = "$uid:$gid 640" ] || fail "$(basename "$f"): owner/mode $owner, expected $uid:$gid 640"
@@ -278,6 +281,8 @@ EOF
     [ "$(jget "$W/stats.json" 'd["totals"]["written"]')" = "$sum" ] ||
         fail "files hold $sum records, JSON written $(jget "$W/stats.json" 'd["totals"]["written"]')"
     [ "$(jget "$W/stats.json" 'd["stop_reason"]')" = signal ] || fail "stop_reason not signal"
+    [ "$sum" = "$(KNOWN_N)" ] || fail "files hold $sum records, the input $(KNOWN_N)"
+    out=$($LCHECK members "$KNOWN" "${files[@]}") || fail "records not frames of the input: $out"
     log "stop after $sig: ${LC_EXIT_SECS}s (limit ${stop_s}s), ${#files[@]} files, $sum records"
 }
 
