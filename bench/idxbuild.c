@@ -12,6 +12,7 @@
  *   build/bench_idxbuild [MIX [CHUNK [MB [FLOWS]]]]
  *     MIX 64 | caida | a frame size (default: both 64 and caida);
  *     CHUNK bytes (default: a sweep 4 KiB .. 1 MiB); MB 1024; FLOWS 10000
+ *   LC_IDX_NO_FLOW_CACHE=1 turns the builder's flow cache off (the same image).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -156,6 +157,9 @@ int main(int argc, char **argv)
         flow_frame(tpl + (size_t)f * TPL, f);
     static uint16_t sizes[8192];
     struct idx_builder *b = idx_builder_new();
+    /* LC_IDX_NO_FLOW_CACHE=1: the builder without its flow cache (same image) */
+    if (b && getenv("LC_IDX_NO_FLOW_CACHE"))
+        idx_builder_set_flow_cache(b, false);
     printf("%-6s %8s %8s %10s %9s %8s %7s %9s %9s %10s\n", "mix", "chunk", "file_MB", "records",
            "ns/rec", "idx_%", "idx_KB", "finish_ms", "open_ms", "host_read%");
     for (int m = 0; m < nmix; m++) {

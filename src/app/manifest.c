@@ -154,8 +154,7 @@ static int body(FILE *f, const struct manifest *m, const struct config *c, const
             lc_json_u64(&j, "bytes", fr->idx_bytes);
         } else {
             lc_json_null(&j, "index");
-            lc_json_string(&j, "error", fr->idx_error == -EILSEQ ? "records not walked in step"
-                                        : fr->idx_error ? strerror(-fr->idx_error) : "not written");
+            lc_json_string(&j, "error", st_index_error(fr));
         }
         lc_json_end(&j);
     }

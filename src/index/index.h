@@ -94,6 +94,9 @@ struct idx_ident {
 int idx_builder_finish(struct idx_builder *b, const struct idx_ident *id, uint8_t **out,
                        size_t *outlen);
 void idx_builder_reset(struct idx_builder *b);
+/* The flow cache (on by default) only saves work: the image is the same
+ * without it. For tests and benchmarks. */
+void idx_builder_set_flow_cache(struct idx_builder *b, bool on);
 void idx_builder_free(struct idx_builder *b);
 
 /* Build the index of an existing pcap or pcapng file (any writer: tcpdump,

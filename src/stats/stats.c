@@ -70,6 +70,13 @@ static void fmt_ts(char *buf, size_t cap, uint64_t ns)
     snprintf(buf, cap, "%s.%09llu", d, (unsigned long long)(ns % 1000000000ULL));
 }
 
+const char *st_index_error(const struct file_record *fr)
+{
+    if (fr->idx_error == -EILSEQ)
+        return "records not walked in step";
+    return fr->idx_error ? strerror(-fr->idx_error) : "not written";
+}
+
 void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
                 const struct file_record *files, unsigned nfiles, const char *dir)
 {
@@ -130,6 +137,24 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     if (reclaimed)
         fprintf(out, "%u files deleted to make room (--disk-limit, --min-free, full disk)\n",
                 reclaimed);
+    /* Indexes (none with --no-index): how many, their share, the failures. */
+    unsigned nidx = 0, nfail = 0, first_fail = 0;
+    uint64_t idx_bytes = 0, cap_bytes = 0;
+    for (unsigned i = 0; i < nfiles; i++) {
+        if (files[i].indexed) {
+            nidx++;
+            idx_bytes += files[i].idx_bytes;
+            cap_bytes += files[i].bytes;
+        }
+        if (files[i].idx_error && nfail++ == 0)
+            first_fail = i;
+    }
+    if (nidx)
+        fprintf(out, "%u index files written (%llu bytes, %.2f %% of their capture files)\n", nidx,
+                (unsigned long long)idx_bytes, cap_bytes ? 100.0 * (double)idx_bytes / (double)cap_bytes : 0.0);
+    if (nfail)
+        fprintf(out, "%u files left without an index (the first: %s: %s); `linecap recover %s` builds them\n",
+                nfail, files[first_fail].name, st_index_error(&files[first_fail]), dir);
     for (unsigned i = 0, k = 0; i < nfiles; i++) {
         const struct file_record *f = &files[i];
         if (f->deleted)
@@ -200,6 +225,11 @@ void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s
     lc_json_u64(j, "drops", st_drops(s));
     lc_json_u64(j, "files", s->files);
     lc_json_end(j);
+    /* files left without an index (as in the run manifest) */
+    unsigned nfail = 0;
+    for (unsigned i = 0; i < nfiles; i++)
+        nfail += files[i].idx_error != 0;
+    lc_json_u64(j, "index_failures", nfail);
     lc_json_array(j, "files", LC_JSON_LINES);
     for (unsigned i = 0; i < nfiles; i++) {
         const struct file_record *fr = &files[i];
@@ -216,6 +246,10 @@ void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s
         lc_json_bool(j, "deleted", fr->deleted);
         lc_json_bool(j, "deleted_for_room", fr->reclaimed);
         lc_json_i64(j, "error", fr->error);
+        lc_json_bool(j, "indexed", fr->indexed);
+        lc_json_u64(j, "index_bytes", fr->idx_bytes);
+        if (fr->idx_error)
+            lc_json_string(j, "index_error", st_index_error(fr));
         lc_json_end(j);
     }
     lc_json_end(j);

@@ -60,6 +60,9 @@ struct file_record {
     bool reclaimed;             /* removed to make room (--disk-limit, --min-free, full disk) */
 };
 
+/* Why a file has no index, in words (fr->idx_error set). */
+const char *st_index_error(const struct file_record *fr);
+
 /* Sum queues and ports into tq/tp. */
 void st_totals(struct st_snapshot *s);
 

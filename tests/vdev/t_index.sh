@@ -115,6 +115,10 @@ case_index_rotate() {
             fail "$fmt -b $rot: the indexes hold $IX_SUM records, JSON written $(jget "$T/s.json" 'd["totals"]["written"]')"
         [ "$IX_SUM" = $((na + nb)) ] || fail "$fmt -b $rot: $IX_SUM records, sent $((na + nb))"
         ix_manifest
+        grep -q "^$IX_FILES index files written ($(cat "$W"/*.idx | wc -c) bytes, " "$LC_ERR" ||
+            fail "$fmt -b $rot: summary: $(grep -i index "$LC_ERR")"
+        [ "$(jget "$T/s.json" '[d["index_failures"], all(f["indexed"] for f in d["files"])]')" = "0 True" ] ||
+            fail "$fmt -b $rot: --stats-json: $(jget "$T/s.json" 'd["files"]')"
     done
 }
 
@@ -234,9 +238,13 @@ case_index_off_and_failure() {
         fail "manifest: $(jget "$(ls "$W"/*.manifest.json)" '[d["index"], len(d["indexes"])]')"
     rm -rf "${W:?}"/*
     mkdir "$W/f.pcap.idx"
-    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/f.pcap" -c "$(cap_count "$MIXED")"
+    lc -i "net_pcap0,rx_pcap=$MIXED" -w "$W/f.pcap" -c "$(cap_count "$MIXED")" --stats-json "$T/f.json"
     expect_rc 0 "an index name taken"
     grep -q "warning: index of .*f.pcap not written" "$LC_ERR" || fail "no warning: $(cat "$LC_ERR")"
+    grep -q "^1 files left without an index (the first: f.pcap: .*); \`linecap recover $W\` builds them" "$LC_ERR" ||
+        fail "summary: $(grep -i index "$LC_ERR")"
+    [ "$(jget "$T/f.json" '[d["index_failures"], d["files"][0]["indexed"], "index_error" in d["files"][0]]')" = "1 False True" ] ||
+        fail "--stats-json: $(jget "$T/f.json" '[d["totals"], d["files"]]')"
     pcap_valid "$W/f.pcap"
     [ "$PV_COUNT" = "$(cap_count "$MIXED")" ] || fail "f.pcap holds $PV_COUNT records"
     [ "$(jget "$W/f.pcap.manifest.json" '[d["index_failures"], d["indexes"][0]["index"]]')" = "1 None" ] ||
