@@ -4,7 +4,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan demo test test-fast bench study fuzz clean
+.PHONY: all setup build build-asan demo test test-fast bench study fuzz install deb clean
 
 all: build
 
@@ -48,5 +48,14 @@ study: build
 fuzz: setup
 	@bash scripts/fuzz.sh
 
+# meson install of the release build: programs, man pages, the systemd unit,
+# the example configuration, the docs (DESTDIR=/some/root honoured)
+install: build
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
+# the Debian package from the working tree: build-deb/linecap_VERSION_ARCH.deb
+deb: setup
+	@bash scripts/deb.sh build-deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz capture tests/out
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-deb capture tests/out
