@@ -7,7 +7,7 @@ set -u
 PKGS="build-essential pkg-config meson ninja-build dpdk dpdk-dev libdpdk-dev libpcap-dev
       tcpdump tshark fio liburing-dev python3-scapy clang-14 libclang-rt-14-dev iproute2 procps
       libjansson-dev netsniff-ng python3-matplotlib valgrind e2fsprogs util-linux
-      debhelper lintian"
+      debhelper lintian groff-base man-db"
 HUGEPAGES=${LINECAP_HUGEPAGES:-1536}   # 3 GiB: mbuf pools + the default 2 GiB block pool
 
 missing=""

@@ -113,14 +113,13 @@ case_help_man() {
         for page in linecap linecap-gen; do
             groff -man -Tutf8 -ww -z "$B/$page.1" >"$T/groff.out" 2>&1
             [ -s "$T/groff.out" ] && errs="$errs; groff -ww $page.1: $(head -c 300 "$T/groff.out" | tr '\n' '|')"
-            if command -v man >/dev/null; then
-                MANWIDTH=80 man -l "$B/$page.1" >"$T/man.$page" 2>"$T/man.err" </dev/null ||
-                    errs="$errs; man -l $page.1 failed: $(head -c 200 "$T/man.err")"
-                grep -q "EXIT STATUS" "$T/man.$page" || errs="$errs; man -l $page.1: no EXIT STATUS"
-            fi
+            command -v man >/dev/null || { errs="$errs; man absent (scripts/setup.sh installs man-db)"; continue; }
+            MANWIDTH=80 man -l "$B/$page.1" >"$T/man.$page" 2>"$T/man.err" </dev/null ||
+                errs="$errs; man -l $page.1 failed: $(head -c 200 "$T/man.err")"
+            grep -q "EXIT STATUS" "$T/man.$page" || errs="$errs; man -l $page.1: no EXIT STATUS"
         done
     else
-        log "groff absent: rendering not checked"
+        errs="$errs; groff absent (scripts/setup.sh installs groff-base): rendering not checked"
     fi
     if command -v mandoc >/dev/null; then
         for page in linecap linecap-gen; do
