@@ -182,7 +182,7 @@ static uint32_t ix_rec_len(const struct writer_index *x, bool ng, const uint8_t 
 }
 
 static void ix_add(struct writer *w, struct writer_index *x, bool ng, uint64_t off,
-                   const uint8_t *r, uint32_t rl)
+                   const uint8_t *r, uint32_t rl, bool light)
 {
     uint64_t ts;
     uint32_t caplen;
@@ -206,7 +206,10 @@ static void ix_add(struct writer *w, struct writer_index *x, bool ng, uint64_t o
         caplen = rl - (uint32_t)sizeof(struct pcap_rec_hdr);
         frame = r + sizeof(struct pcap_rec_hdr);
     }
-    if (idx_builder_add(x->b, off, rl, ts, frame, caplen, w->finfo->linktype) < 0)
+    /* light: by time only (link type 0: an opaque record, which every
+     * query reads) */
+    x->shed += light;
+    if (idx_builder_add(x->b, off, rl, ts, frame, caplen, light ? 0 : w->finfo->linktype) < 0)
         x->err = -ENOMEM;
 }
 
@@ -229,13 +232,15 @@ static void ix_start(struct writer *w, struct writer_stream *ws, const struct bl
     idx_builder_reset(x->b);
     x->err = 0;
     x->carry_len = 0;
+    x->shed = 0;
     x->next = w->fmt->kind == FORMAT_PCAPNG ? 0 : sizeof(struct pcap_file_hdr);
     memset(x->head, 0, sizeof(x->head));
     memcpy(x->head, b->data, b->len < sizeof(x->head) ? b->len : sizeof(x->head));
 }
 
-/* Add the records of block b, just written. */
-static void ix_block(struct writer *w, struct writer_stream *ws, const struct block *b)
+/* Add the records of block b, just written; light: their places and times
+ * only, no keys. */
+static void ix_block(struct writer *w, struct writer_stream *ws, const struct block *b, bool light)
 {
     struct writer_index *x = &ws->ix;
     if (x->b == NULL || x->err)
@@ -274,7 +279,7 @@ static void ix_block(struct writer *w, struct writer_stream *ws, const struct bl
             return;
         }
         memcpy(x->carry + have, b->data + used, more);
-        ix_add(w, x, ng, p, x->carry, rl);
+        ix_add(w, x, ng, p, x->carry, rl, light);
         p += rl;
         x->carry_len = 0;
     }
@@ -298,7 +303,7 @@ static void ix_block(struct writer *w, struct writer_stream *ws, const struct bl
         }
         if (end - p < rl)
             break;
-        ix_add(w, x, ng, p, r, rl);
+        ix_add(w, x, ng, p, r, rl, light);
         p += rl;
     }
     if (p < end) {                      /* straddles into the next block */
@@ -523,6 +528,7 @@ static void close_file(struct writer *w, struct writer_stream *ws)
         fr->indexed = ws->ix.b && xrc == 0;
         fr->idx_bytes = fr->indexed ? xlen : 0;
         fr->idx_error = ws->ix.b ? xrc : 0;
+        fr->idx_light = fr->indexed ? ws->ix.shed : 0;
     }
     ws->disk_size = 0;
     ws->files++;
@@ -678,7 +684,11 @@ static void *ix_main(void *arg)
         if (rte_ring_sc_dequeue(w->ixq, &p) == 0) {
             struct block *b = p;
             struct writer_stream *ws = &w->ws[b->stream];
-            ix_block(w, ws, b);
+            /* Behind: the stream holds half the blocks it may hold (the
+             * receive core drops at all of them): walk light until the
+             * walk catches up, so that the index never costs a packet. */
+            uint32_t held = __atomic_load_n(&ws->rx->held, __ATOMIC_RELAXED);
+            ix_block(w, ws, b, w->ix_shed_all || held * 2 >= ws->rx->held_max);
             release_block(ws, b);
             __atomic_store_n(&w->ix_done, w->ix_done + 1, __ATOMIC_RELEASE);
             continue;
@@ -751,7 +761,7 @@ static void handle_block(struct writer *w, struct writer_stream *ws, struct bloc
                 ix_submit(w, b);
                 return;         /* the index thread returns the block */
             }
-            ix_block(w, ws, b);
+            ix_block(w, ws, b, false);
         }
     }
     if (b->flags & BLOCK_FILE_END)
@@ -874,6 +884,8 @@ int writer_init(struct writer *w, const struct writer_conf *c)
         }
     }
     w->index = c->index;
+    /* tests: every block walked light, as when the index thread is behind */
+    w->ix_shed_all = getenv("LINECAP_TEST_INDEX_LIGHT") != NULL;
     if (c->index && c->nblocks) {
         unsigned n = 1;
         while (n < c->nblocks + 1)

@@ -23,6 +23,7 @@ struct writer_index {
     uint32_t carry_len, carry_cap;
     uint8_t head[64];           /* the file's first bytes (struct idx_ident) */
     int err;                    /* 0, or why this file gets no index (-ENOMEM, -EILSEQ) */
+    uint64_t shed;              /* records indexed by time only (the walk was behind) */
 };
 
 struct writer_stream {
@@ -66,6 +67,7 @@ struct writer {
     bool warned_buffered;
     bool index;                 /* write an index beside every file */
     volatile uint64_t idx_failed;       /* closed files left without an index */
+    bool ix_shed_all;           /* LINECAP_TEST_INDEX_LIGHT: every block walked light */
     /* The index thread walks the blocks the writer has written while the
      * writer waits for the disk with the next one; it returns them to the
      * free stack. NULL ixq: the writer walks them itself. */

@@ -140,12 +140,14 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
                 reclaimed);
     /* Indexes (none with --no-index): how many, their share, the failures. */
     unsigned nidx = 0, nfail = 0, first_fail = 0;
-    uint64_t idx_bytes = 0, cap_bytes = 0;
+    uint64_t idx_bytes = 0, cap_bytes = 0, light = 0, recs = 0;
     for (unsigned i = 0; i < nfiles; i++) {
         if (files[i].indexed) {
             nidx++;
             idx_bytes += files[i].idx_bytes;
             cap_bytes += files[i].bytes;
+            light += files[i].idx_light;
+            recs += files[i].records;
         }
         if (files[i].idx_error && nfail++ == 0)
             first_fail = i;
@@ -153,6 +155,10 @@ void st_summary(FILE *out, const struct st_snapshot *s, const char *reason,
     if (nidx)
         fprintf(out, "%u index files written (%llu bytes, %.2f %% of their capture files)\n", nidx,
                 (unsigned long long)idx_bytes, cap_bytes ? 100.0 * (double)idx_bytes / (double)cap_bytes : 0.0);
+    if (light)
+        fprintf(out, "%llu of %llu records indexed by time only: the index thread was behind, "
+                "so it did not read their keys (no packet lost; queries read their chunks whole)\n",
+                (unsigned long long)light, (unsigned long long)recs);
     if (nfail)
         fprintf(out, "%u files left without an index (the first: %s: %s); `linecap recover %s` builds them\n",
                 nfail, files[first_fail].name, st_index_error(&files[first_fail]), dir);
@@ -279,6 +285,7 @@ void st_json_put(struct lc_json *j, const char *key, const struct st_snapshot *s
         lc_json_i64(j, "error", fr->error);
         lc_json_bool(j, "indexed", fr->indexed);
         lc_json_u64(j, "index_bytes", fr->idx_bytes);
+        lc_json_u64(j, "index_time_only", fr->idx_light);
         if (fr->idx_error)
             lc_json_string(j, "index_error", st_index_error(fr));
         if (fr->hook)

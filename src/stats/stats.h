@@ -58,6 +58,8 @@ struct file_record {
     bool indexed;               /* the index was written */
     uint64_t idx_bytes;         /* its size, 0 without one */
     int idx_error;              /* 0, or the negative errno that left the file without one */
+    uint64_t idx_light;         /* its records indexed by time only: the index thread was
+                                 * behind (every query reads their chunks) */
     bool deleted;               /* removed (with its index) by the files:N ring or to make room */
     bool reclaimed;             /* removed to make room (--disk-limit, --min-free, full disk) */
     /* -z: the hand-off's number (0: not handed over) and outcome (enum
