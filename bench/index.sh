@@ -20,7 +20,8 @@
 # Environment: LCI_DIR (/var/tmp/lci: on the disk under test), LCI_GB (40),
 # LCI_FILE_MB (40), LCI_FLOWS (10000), LCI_RATE (generator rate, 1g: the store
 # then spans about 5 minutes, so that a 1-minute window is a part of it), LCI_TD_FILES (20, or "all"), LCI_OUT (- = stdout only, the
-# default; a file: the "Packet index" section is appended to it), LCI_KEEP.
+# default; a file: the "Packet index" section is appended to it), LCI_KEEP
+# (keep the store), LCI_REUSE=1 (measure a kept store again: no capture).
 . "$(dirname "$0")/lib.sh"
 DIR=${LCI_DIR:-/var/tmp/lci}
 GB=${LCI_GB:-40}
@@ -49,7 +50,11 @@ cleanup() {
 on_exit cleanup
 wait_quiet 600 || true
 
-# ---- 1. the store
+# ---- 1. the store (LCI_REUSE=1: the one a previous LCI_KEEP=1 run left)
+nf=$(ls "$STORE" 2>/dev/null | grep -c '\.pcap$')
+if [ "${LCI_REUSE:-0}" = 1 ] && [ "$nf" -ge "$NFILES" ]; then
+    log "reusing the store in $STORE ($nf files)"
+else
 eval "$("$LINKS" up vhost "$LK")" || die "links.sh up vhost $LK failed"
 rm -rf "${STORE:?}"/* "$STORE"/.[!.]* 2>/dev/null
 log "capturing $NFILES files of $FMB MB ($GB GB) at $RATE, caida mix, $FLOWS flows"
@@ -70,6 +75,7 @@ stop_pid "$gpid" 10
 stop_all
 t1=$(date +%s.%N)
 [ "$crc" = 0 ] || die "capture exit $crc: $(tail -2 "$LOGS/cap.err")"
+fi
 nf=$(ls "$STORE" | grep -c '\.pcap$')
 pcap_bytes=$(find "$STORE" -maxdepth 1 -name '*.pcap' -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
 log "store: $nf files, $pcap_bytes bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b-a}') s"
@@ -78,7 +84,9 @@ log "store: $nf files, $pcap_bytes bytes in $(awk -v a="$t0" -v b="$t1" 'BEGIN{p
 noidx=0
 for f in "$STORE"/*.pcap; do [ -f "$f.idx" ] || noidx=$((noidx + 1)); done
 idx_build_s=-
-if [ "$noidx" -gt 0 ]; then
+# a reused store's indexes may be of an older format: linecap index
+# keeps the valid ones and rebuilds the others
+if [ "$noidx" -gt 0 ] || [ "${LCI_REUSE:-0}" = 1 ]; then
     log "$noidx files without an index from the capture: linecap index"
     t0=$(date +%s.%N)
     "$LC" index -q "$STORE" >"$LOGS/index.out" 2>&1 || die "linecap index: $(tail -2 "$LOGS/index.out")"
