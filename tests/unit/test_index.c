@@ -266,10 +266,11 @@ static void test_chunks_and_postings(void)
         const uint8_t *kt4 = img + IDXF_KINDS + (IDX_K_IPV4 - 1) * IDXF_KIND_LEN;
         const uint8_t *ktp = img + IDXF_KINDS + (IDX_K_PORT - 1) * IDXF_KIND_LEN;
         CHECK_EQ_U(idxf_get32(kt4 + 4), nrec + 1);
-        const uint8_t *d4 = img + idxf_get64(kt4 + 8);
+        CHECK(idxf_get32(kt4 + 8) > 100);             /* blocks */
+        const uint8_t *d4 = img + idxf_get64(kt4 + 16);
         CHECK(memcmp(d4, dst.v, 4) == 0);
         CHECK(idxf_get32(d4 + 4) & IDXF_POST_BITMAP);
-        const uint8_t *dp = img + idxf_get64(ktp + 8);
+        const uint8_t *dp = img + idxf_get64(ktp + 16);
         CHECK(memcmp(dp, p7.v, 2) == 0);
         CHECK(!(idxf_get32(dp + 2) & IDXF_POST_BITMAP));
         CHECK(idxf_get32(dp + 6 + 2) & IDXF_POST_BITMAP);      /* port 9: every chunk */
@@ -369,16 +370,17 @@ static void test_hostile(void)
         memcpy(cp, img, n);
         CHECK(idx_open(&x, cp, n, err, sizeof(err)) != 0);
     }
-    /* every single-byte change: the checksum catches it; with the checksum
-     * recomputed, the structure checks reject it or it is consistent */
+    /* every single-byte change: a checksum (head, chunk table, block)
+     * catches it; with the checksums recomputed, the structure checks
+     * reject it or it is consistent */
     unsigned opened = 0, tried = 0;
     for (size_t i = 0; i < len; i++) {
         for (int v = 0; v < 256; v += 51) {
             memcpy(cp, img, len);
             cp[i] ^= (uint8_t)(v ? v : 0x80);
             CHECK(idx_open(&x, cp, len, err, sizeof(err)) != 0);
-            if (i < len - 4) {
-                idxf_put32(cp + len - 4, idxf_crc32c(cp, len - 4));
+            {
+                idxf_fix_crcs(cp, len);
                 tried++;
                 if (idx_open(&x, cp, len, err, sizeof(err)) == 0) {
                     opened++;
@@ -392,10 +394,10 @@ static void test_hostile(void)
     CHECK(opened < tried / 2);
     /* a wrong version and a padded image */
     memcpy(cp, img, len);
-    idxf_put32(cp + IDXF_VERSION, 2);
-    idxf_put32(cp + len - 4, idxf_crc32c(cp, len - 4));
+    idxf_put32(cp + IDXF_VERSION, 1);
+    idxf_fix_crcs(cp, len);
     CHECK(idx_open(&x, cp, len, err, sizeof(err)) == -EINVAL);
-    CHECK(strstr(err, "version 2") != NULL);
+    CHECK(strstr(err, "version 1, expected 2") != NULL);
     uint8_t *big = calloc(len + 4, 1);
     memcpy(big, img, len);
     CHECK(idx_open(&x, big, len + 4, err, sizeof(err)) != 0);
@@ -613,7 +615,7 @@ static void test_build_fd(void)
 }
 
 /* The lazy checks (idx_open does not walk directories nor postings): a
- * malformed posting list or an unsorted directory, checksum recomputed,
+ * malformed posting list or an unsorted directory, checksums recomputed,
  * opens; a lookup that meets it answers every chunk (a superset), and the
  * other keys and kinds answer as before. */
 static unsigned n_all(const struct idx *x, const struct idx_key *k)
@@ -637,7 +639,7 @@ static struct idx_key dir_key(const uint8_t *img, int k, uint32_t i)
     const uint8_t *kt = img + IDXF_KINDS + (size_t)(k - 1) * IDXF_KIND_LEN;
     unsigned kl = idxf_klen[k];
     struct idx_key key = { (uint8_t)k, (uint8_t)kl, { 0 } };
-    memcpy(key.v, img + idxf_get64(kt + 8) + (size_t)i * (kl + 4), kl);
+    memcpy(key.v, img + idxf_get64(kt + 16) + (size_t)i * (kl + 4), kl);      /* block 0 */
     return key;
 }
 
@@ -650,8 +652,9 @@ static void test_lazy(void)
     const unsigned E = 2 + 4;                   /* a port directory entry */
     const uint8_t *kt = img + IDXF_KINDS + (K - 1) * IDXF_KIND_LEN;
     uint32_t nkeys = idxf_get32(kt + 4);
+    CHECK_EQ_U(idxf_get32(kt + 8), 1);         /* one block */
     /* from entry 1 on: entry 0 (port 80) is in every chunk */
-    uint64_t dir = idxf_get64(kt + 8) + E, post = idxf_get64(kt + 16);
+    uint64_t dir = idxf_get64(kt + 16) + E, post = idxf_get64(kt + 16) + nkeys * E;
     struct idx x0, x;
     CHECK(nkeys >= 4);
     CHECK(idx_open(&x0, img, len, NULL, 0) == 0);
@@ -674,7 +677,7 @@ static void test_lazy(void)
             idxf_put32(cp + dir + 2 * E + 2, 0x7ffffff0u);
             break;
         }
-        idxf_put32(cp + len - 4, idxf_crc32c(cp, len - 4));
+        idxf_fix_crcs(cp, len);
         CHECK(idx_open(&x, cp, len, NULL, 0) == 0);
         consistent(&x);
         CHECK(same_answer(&x0, &x, &other));
