@@ -462,10 +462,14 @@ int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errl
     uint64_t ctlen = idxf_get64(h + IDXF_CTLEN);
     if ((ct = malloc(ctlen ? ctlen : 1)) == NULL)
         goto nomem;
-    n = pread_all(fd, ct, ctlen, hl);
+    /* the part the first read brought */
+    size_t have = first > hl ? first - (size_t)hl : 0;
+    have = have < ctlen ? have : (size_t)ctlen;
+    memcpy(ct, h + hl, have);
+    n = pread_all(fd, ct + have, ctlen - have, hl + have);
     if (n >= 0)
         pv->bytes_read += (uint64_t)n;
-    if (n != (ssize_t)ctlen) {
+    if (n != (ssize_t)(ctlen - have)) {
         rc = n < 0 ? (int)n : -EIO;
         bad(err, errlen, "reading the chunk table: %s", n < 0 ? strerror((int)-n) : "short read");
         goto fail;
