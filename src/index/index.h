@@ -120,6 +120,7 @@ struct idx_chunk {
 struct idx {
     const uint8_t *buf;         /* the validated image (not owned); NULL: idx_open_fd */
     uint64_t len;               /* the image's length */
+    uint64_t open_read;         /* idx_open_fd: bytes its open read (also set when it fails) */
     struct idx_ident ident;
     uint64_t ts_min, ts_max, records;
     uint64_t ts_first, ts_last; /* of the first and last record in file order */
@@ -146,7 +147,8 @@ int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t er
  * or -ENOMEM, with one line in err. */
 int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errlen);
 void idx_close(struct idx *x);
-/* Index bytes read from the file so far (idx_open_fd; 0 for idx_open). */
+/* Index bytes read from the file so far, by the open and by lookups
+ * (idx_open_fd; 0 for idx_open). After a failed idx_open_fd: its open's. */
 uint64_t idx_bytes_read(const struct idx *x);
 /* Key blocks found unreadable, damaged or malformed by lookups so far. */
 uint32_t idx_lazy_errors(const struct idx *x);

@@ -478,6 +478,8 @@ int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errl
         goto fail;
     free(ct);
     pv->fd = fd;
+    x->open_read = pv->bytes_read;
+    pv->bytes_read = 0;
     return 0;
 nomem:
     rc = -ENOMEM;
@@ -485,7 +487,9 @@ nomem:
         snprintf(err, errlen, "index: out of memory");
 fail:
     free(ct);
+    uint64_t got = pv->bytes_read;
     idx_close(x);
+    x->open_read = got;
     return rc;
 }
 
@@ -508,7 +512,7 @@ void idx_close(struct idx *x)
 uint64_t idx_bytes_read(const struct idx *x)
 {
     const struct idx_priv *pv = x->priv;
-    return pv ? pv->bytes_read : 0;
+    return x->open_read + (pv ? pv->bytes_read : 0);
 }
 
 uint32_t idx_lazy_errors(const struct idx *x)
