@@ -1,6 +1,8 @@
 /* The extract engine (extract.h, docs/EXTRACT.md).
  *
- * Phase 1, per file in order: load its index (NAME.idx) if any; a file
+ * Phase 1, per file in order: open its index (NAME.idx) if any, reading its
+ * head and chunk table (idx_open_fd; the key blocks the plan needs are read
+ * on lookup, and announced a window of files ahead: preopen); a file
  * whose index still describes it (same size, index not older) and whose
  * time range misses the window or whose plan answers no chunk is skipped
  * without opening it. Otherwise the file is opened, its header read (pcap
