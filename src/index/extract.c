@@ -969,6 +969,7 @@ static int next_match(struct ctx *c, struct xfile *x)
 /* ---------------------------------------------------------------- phase 1 */
 
 struct loaded {
+    const char *path;           /* the capture file's */
     int fd;                     /* the index file, open while x is (lazy block reads) */
     struct idx x;
     bool open;
@@ -983,6 +984,7 @@ static bool load_index(struct ctx *c, const char *path, struct loaded *l, char *
     char ip[4200];
     snprintf(ip, sizeof(ip), "%s%s", path, IDX_SUFFIX);
     memset(l, 0, sizeof(*l));
+    l->path = path;
     l->fd = open(ip, O_RDONLY | O_CLOEXEC);
     if (l->fd < 0) {
         snprintf(why, wl, errno == ENOENT ? "no index" : "%s: %s", ip, strerror(errno));
@@ -1011,6 +1013,10 @@ static void unload(struct ctx *c, struct loaded *l)
 {
     if (l->open) {
         c->rep->idx_bytes += idx_bytes_read(&l->x);
+        uint32_t bad = idx_lazy_errors(&l->x);
+        if (bad)
+            note(c, "%s%s: %u key block%s unreadable or damaged: every chunk read for %s keys",
+                 l->path, IDX_SUFFIX, bad, bad > 1 ? "s" : "", bad > 1 ? "their" : "its");
         idx_close(&l->x);
     }
     if (l->fd >= 0)

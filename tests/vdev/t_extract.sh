@@ -308,6 +308,19 @@ case_extract_bad_index() {
     done
     grep -q "scanned without index" "$LC_ERR" || fail "no report line"
     grep -q " 0 scanned without index" "$LC_ERR" && fail "damaged indexes but nothing scanned: $(tail -1 "$LC_ERR")"
+    # a key block damaged (its CRC no longer matches): the index opens, the
+    # lookups meeting the block read every chunk, with a notice
+    lc_raw index -q "$S"
+    f=$(ex_files "$S" | head -1)
+    ex_py "$f.idx" <<'EOF'
+b = bytearray(open(sys.argv[1], "rb").read())
+assert b[8] == 2
+head, ctlen = struct.unpack("<I", b[180:184])[0], struct.unpack("<Q", b[168:176])[0]
+b[head + ctlen + 2] ^= 0x40    # the first IPv4 key of the first block
+open(sys.argv[1], "wb").write(b)
+EOF
+    ex_queries "$S" pcapng "$T/q.txt"
+    grep -q "key block unreadable or damaged" "$LC_ERR" "$T"/*.err 2>/dev/null || fail "no notice of the damaged key block"
     # stale: a file grows after its index was written (records appended)
     lc_raw index -q "$S"
     f=$(ex_files "$S" | grep '\.pcap$' | sed -n 2p)
