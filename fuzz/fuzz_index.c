@@ -1,11 +1,16 @@
 /* The index reader and plans on any bytes. The first byte picks:
- *   0  the rest as an index image, as it is (the checksum guards it);
- *   1  the same with its checksum recomputed, so the structure checks
- *      behind it are what the fuzzer reaches;
+ *   0  the rest as an index image, as it is (the checksums guard it);
+ *   1  the same with its checksums recomputed (head, chunk table, blocks:
+ *      idxf_fix_crcs), so the structure checks behind them are what the
+ *      fuzzer reaches;
  *   2  the rest as a capture file for idx_build_fd: what it builds must
  *      open, with as many records as the chunks hold;
  *   3  the rest as a filter expression, compiled to a plan and run on a
- *      small built index.
+ *      small built index;
+ *   4  as 1, read through a file (a memfd: idx_open_fd, blocks read on
+ *      lookup); 5: as 0 through a file.
+ * An image idx_open accepts must open through a file too, and answer the
+ * same (both paths check every block they use).
  * Whatever opens must answer inside its chunks: lookups, ranges, time,
  * opaque and plans set no bit at or past nchunks. */
 #include <stdlib.h>
@@ -79,6 +84,47 @@ static void image(const uint8_t *p, size_t n)
     }
 }
 
+/* through a file: whatever opens answers inside its chunks; what idx_open
+ * accepts opens, and its lookups answer as idx_open's */
+static void image_fd(const uint8_t *p, size_t n)
+{
+    int fd = memfd_create("fuzz_index", 0);
+    if (fd < 0)
+        return;
+    struct idx x, y;
+    char err[256];
+    if (write(fd, p, n) == (ssize_t)n && idx_open_fd(&y, fd, n, err, sizeof(err)) == 0) {
+        const uint8_t *keys = p + (n > 200 ? 180 : 0);
+        size_t nk = n > 200 ? 16 : 0;
+        if (idx_open(&x, p, n, NULL, 0) == 0) {
+            size_t w = idx_set_words(&x);
+            uint64_t *a = calloc(w, 8), *b = calloc(w, 8);
+            for (uint8_t kind = 1; a && b && kind < IDX_K_MAX; kind++) {
+                struct idx_key k = { kind, idxf_klen[kind], { 0 } }, hi = k;
+                memcpy(k.v, keys, nk);
+                memset(hi.v, 0xff, sizeof(hi.v));
+                idx_prefetch(&y, &k, &hi);
+                idx_lookup(&x, &k, a);
+                idx_lookup(&y, &k, b);
+                if (memcmp(a, b, w * 8) != 0)
+                    abort();
+                idx_lookup_range(&x, &k, &hi, a);
+                idx_lookup_range(&y, &k, &hi, b);
+                if (memcmp(a, b, w * 8) != 0)
+                    abort();
+            }
+            free(a);
+            free(b);
+            idx_close(&x);
+        }
+        answers(&y, keys, nk);
+        idx_close(&y);
+    } else if (idx_open(&x, p, n, NULL, 0) == 0) {
+        abort();                /* the memory path accepts what the file path refuses */
+    }
+    close(fd);
+}
+
 /* a small index of a few frames (mode 3) */
 static uint8_t *small(size_t *len)
 {
@@ -105,20 +151,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    uint8_t mode = data[0] % 4;
+    uint8_t mode = data[0] % 6;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
     if (mode == 0) {
         image(p, n);
-    } else if (mode == 1) {
+    } else if (mode == 1 || mode == 4) {
         uint8_t *c = malloc(n ? n : 1);
         if (c == NULL)
             return 0;
         memcpy(c, p, n);
-        if (n >= 4)
-            idxf_put32(c + n - 4, idxf_crc32c(c, n - 4));
-        image(c, n);
+        idxf_fix_crcs(c, n);
+        if (mode == 1)
+            image(c, n);
+        else
+            image_fd(c, n);
         free(c);
+    } else if (mode == 5) {
+        image_fd(p, n);
     } else if (mode == 2) {
         int fd = memfd_create("fuzz_index", 0);
         if (fd < 0)
@@ -131,6 +181,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct idx x;
                 if (idx_open(&x, img, len, err, sizeof(err)) != 0)
                     abort();                    /* the builder wrote what the reader refuses */
+                if (n % 2)
+                    image_fd(img, len);
                 if (x.ident.file_size != n || x.ident.data_end > n)
                     abort();
                 answers(&x, p, n < 16 ? n : 16);

@@ -670,6 +670,17 @@ static size_t put_chunks(const struct idx_builder *b, uint8_t *p)
     return n;
 }
 
+/* a key block: keys [first, first + n) of ord, len bytes */
+struct blk {
+    uint32_t first, n;
+    uint64_t len;
+};
+
+static uint64_t post_len(const struct slot *s)
+{
+    return use_bitmap(s) ? bitmap_len(s) : s->nbytes;
+}
+
 int idx_builder_finish(struct idx_builder *b, const struct idx_ident *id, uint8_t **out,
                        size_t *outlen)
 {
@@ -680,34 +691,53 @@ int idx_builder_finish(struct idx_builder *b, const struct idx_ident *id, uint8_
     if (id->data_end < last_end || id->file_size < id->data_end)
         return -EINVAL;
     uint32_t *ord = malloc(((size_t)b->nkeys + 1) * sizeof(*ord));
+    struct blk *bl = malloc(((size_t)b->nkeys + 1) * sizeof(*bl));
     uint8_t *ct = malloc((size_t)b->nch * 70 + 1);
     uint8_t *img = NULL, *scratch = NULL;
     int rc = -ENOMEM;
-    if (ord == NULL || ct == NULL)
+    if (ord == NULL || bl == NULL || ct == NULL)
         goto out;
-    /* sizes per kind */
-    uint64_t nkeys[IDX_K_MAX] = { 0 }, plen[IDX_K_MAX] = { 0 };
     uint32_t n = 0, maxbytes = 1;
     for (uint32_t i = 0; i < b->ntab; i++) {
         const struct slot *s = &b->tab[i];
         if (s->kind == 0)
             continue;
         ord[n++] = i;
-        nkeys[s->kind]++;
-        plen[s->kind] += use_bitmap(s) ? bitmap_len(s) : s->nbytes;
         if (s->nbytes > maxbytes)
             maxbytes = s->nbytes;
     }
     qsort_r(ord, n, sizeof(*ord), slot_cmp, b);
-    size_t ctlen = put_chunks(b, ct);
-    uint64_t total = IDXF_HDR_LEN + ctlen + 4;
-    for (int k = 1; k < IDX_K_MAX; k++) {
-        if (plen[k] > IDXF_POST_OFFMASK) {
+    /* cut each kind's keys into blocks */
+    uint32_t nkeys[IDX_K_MAX] = { 0 }, nblk[IDX_K_MAX] = { 0 }, nb = 0;
+    uint64_t blen[IDX_K_MAX] = { 0 }, fences = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct slot *s = &b->tab[ord[i]];
+        unsigned kl = idxf_klen[s->kind];
+        struct blk *cur = nb ? &bl[nb - 1] : NULL;
+        if (cur == NULL || b->tab[ord[cur->first]].kind != s->kind || cur->n == IDXF_BLOCK_KEYS ||
+            cur->len >= IDXF_BLOCK_BYTES) {
+            cur = &bl[nb++];
+            *cur = (struct blk){ i, 0, 0 };
+            nblk[s->kind]++;
+            fences += kl + IDXF_FENCE_TAIL;
+        }
+        cur->n++;
+        cur->len += kl + 4u + post_len(s);
+        nkeys[s->kind]++;
+        blen[s->kind] += kl + 4u + post_len(s);
+        if (cur->len > IDXF_POST_OFFMASK) {
             rc = -EOVERFLOW;
             goto out;
         }
-        total += nkeys[k] * (idxf_klen[k] + 4u) + plen[k];
     }
+    size_t ctlen = put_chunks(b, ct);
+    uint64_t headlen = IDXF_HDR_LEN + fences + 4, total = headlen + ctlen;
+    if (headlen > UINT32_MAX) {
+        rc = -EOVERFLOW;
+        goto out;
+    }
+    for (int k = 1; k < IDX_K_MAX; k++)
+        total += blen[k];
     img = malloc(total);
     scratch = malloc(maxbytes);
     if (img == NULL || scratch == NULL)
@@ -728,39 +758,53 @@ int idx_builder_finish(struct idx_builder *b, const struct idx_ident *id, uint8_
     idxf_put64(img + IDXF_TSFIRST, b->ts_first);
     idxf_put64(img + IDXF_TSLAST, b->ts_last);
     idxf_put32(img + IDXF_NCHUNKS, b->nch);
-    idxf_put64(img + IDXF_CTOFF, IDXF_HDR_LEN);
+    idxf_put64(img + IDXF_CTOFF, headlen);
     idxf_put64(img + IDXF_CTLEN, ctlen);
-    memcpy(img + IDXF_HDR_LEN, ct, ctlen);
+    idxf_put32(img + IDXF_CTCRC, idxf_crc32c(ct, ctlen));
+    idxf_put32(img + IDXF_HEADLEN, (uint32_t)headlen);
+    memcpy(img + headlen, ct, ctlen);
 
-    size_t pos = IDXF_HDR_LEN + ctlen;
-    uint32_t i = 0;
+    size_t fpos = IDXF_HDR_LEN, pos = headlen + ctlen;
+    uint32_t bi = 0;
     for (int k = 1; k < IDX_K_MAX; k++) {
         uint8_t *kt = img + IDXF_KINDS + (size_t)(k - 1) * IDXF_KIND_LEN;
         unsigned kl = idxf_klen[k];
-        size_t dir = pos, postoff = pos + nkeys[k] * (kl + 4u), pp = 0;
         idxf_put32(kt, (uint32_t)k);
-        idxf_put32(kt + 4, (uint32_t)nkeys[k]);
-        idxf_put64(kt + 8, dir);
-        idxf_put64(kt + 16, postoff);
-        idxf_put64(kt + 24, plen[k]);
-        for (uint64_t j = 0; j < nkeys[k]; j++, i++) {
-            const struct slot *s = &b->tab[ord[i]];
-            uint8_t v[16];
-            slot_value(b, s, v);
-            uint8_t *d = img + dir + j * (kl + 4u);
-            memcpy(d, v, kl);
-            idxf_put32(d + kl, (uint32_t)pp | (use_bitmap(s) ? IDXF_POST_BITMAP : 0));
-            pp += put_post(b, s, img + postoff + pp, scratch);
+        idxf_put32(kt + 4, nkeys[k]);
+        idxf_put32(kt + 8, nblk[k]);
+        idxf_put32(kt + 12, (uint32_t)fpos);
+        idxf_put64(kt + 16, pos);
+        idxf_put64(kt + 24, blen[k]);
+        for (uint32_t j = 0; j < nblk[k]; j++, bi++) {
+            const struct blk *c = &bl[bi];
+            uint8_t *blk = img + pos, *post = blk + (size_t)c->n * (kl + 4u);
+            size_t pp = 0;
+            for (uint32_t e = 0; e < c->n; e++) {
+                const struct slot *s = &b->tab[ord[c->first + e]];
+                uint8_t v[16];
+                slot_value(b, s, v);
+                uint8_t *d = blk + (size_t)e * (kl + 4u);
+                memcpy(d, v, kl);
+                idxf_put32(d + kl, (uint32_t)pp | (use_bitmap(s) ? IDXF_POST_BITMAP : 0));
+                pp += put_post(b, s, post + pp, scratch);
+            }
+            uint8_t *f = img + fpos;
+            memcpy(f, blk, kl);
+            idxf_put32(f + kl, (uint32_t)c->len);
+            idxf_put32(f + kl + 4, c->n);
+            idxf_put32(f + kl + 8, idxf_crc32c(blk, c->len));
+            fpos += kl + IDXF_FENCE_TAIL;
+            pos += c->len;
         }
-        pos = postoff + pp;
     }
-    idxf_put32(img + pos, idxf_crc32c(img, pos));
+    idxf_put32(img + fpos, idxf_crc32c(img, fpos));
     *out = img;
     *outlen = total;
     img = NULL;
     rc = 0;
 out:
     free(ord);
+    free(bl);
     free(ct);
     free(scratch);
     free(img);

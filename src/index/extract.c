@@ -1,6 +1,8 @@
 /* The extract engine (extract.h, docs/EXTRACT.md).
  *
- * Phase 1, per file in order: load its index (NAME.idx) if any; a file
+ * Phase 1, per file in order: open its index (NAME.idx) if any, reading its
+ * head and chunk table (idx_open_fd; the key blocks the plan needs are read
+ * on lookup, and announced a window of files ahead: preopen); a file
  * whose index still describes it (same size, index not older) and whose
  * time range misses the window or whose plan answers no chunk is skipped
  * without opening it. Otherwise the file is opened, its header read (pcap
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +55,9 @@
 #define BUF_CHUNK (256u << 10)
 #define PREFETCH_BUDGET (1ull << 30)    /* candidate bytes announced with WILLNEED */
 #define SCAN_OPEN_MAX 64
+#define IDX_HEAD_WILLNEED (64u << 10)   /* an index's head and chunk table, usually */
+#define PREOPEN_AHEAD 128               /* indexes opened and their blocks announced ahead */
+#define FD_SPARE 32                     /* descriptors left to the rest of the process */
 #define PCAP_MAGIC_USEC 0xa1b2c3d4U
 #define PCAP_MAGIC_KUZNETZOV 0xa1b2cd34U
 #define PCAPNG_PB_TYPE 2u               /* obsolete Packet Block */
@@ -71,6 +77,8 @@ struct range {
     uint64_t off, end;
     uint64_t ts_lo, ts_hi;      /* from the index: every record in it lies inside */
 };
+
+struct loaded;
 
 struct xfile {
     char *path;
@@ -105,6 +113,7 @@ struct xfile {
     uint32_t caplen, len;
     const uint8_t *data;
     struct iface *cif;
+    struct loaded *pre;         /* its index, opened ahead (phase 1's window) */
 };
 
 struct prog {
@@ -960,63 +969,60 @@ static int next_match(struct ctx *c, struct xfile *x)
 /* ---------------------------------------------------------------- phase 1 */
 
 struct loaded {
-    uint8_t *img;
-    size_t len;
+    const char *path;           /* the capture file's */
+    int fd;                     /* the index file, open while x is (lazy block reads) */
     struct idx x;
     bool open;
     struct stat st;
 };
 
-/* Read and validate NAME.idx. Returns true with l filled, or false with
- * why (a static or l-held reason). */
+/* Open NAME.idx and read its head and chunk table (idx_open_fd: the key
+ * blocks are read when the plan looks them up). Returns true with l
+ * filled, or false with why. */
 static bool load_index(struct ctx *c, const char *path, struct loaded *l, char *why, size_t wl)
 {
     char ip[4200];
     snprintf(ip, sizeof(ip), "%s%s", path, IDX_SUFFIX);
-    int fd = open(ip, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    memset(l, 0, sizeof(*l));
+    l->path = path;
+    l->fd = open(ip, O_RDONLY | O_CLOEXEC);
+    if (l->fd < 0) {
         snprintf(why, wl, errno == ENOENT ? "no index" : "%s: %s", ip, strerror(errno));
         return false;
     }
-    if (fstat(fd, &l->st) < 0 || !S_ISREG(l->st.st_mode) ||
+    if (fstat(l->fd, &l->st) < 0 || !S_ISREG(l->st.st_mode) ||
         (uint64_t)l->st.st_size > IDX_MAX_BYTES) {
         snprintf(why, wl, "%s: not a regular file of at most 2 GiB", ip);
-        close(fd);
+        close(l->fd);
+        l->fd = -1;
         return false;
     }
-    l->len = (size_t)l->st.st_size;
-    l->img = malloc(l->len ? l->len : 1);
-    if (l->img == NULL) {
-        snprintf(why, wl, "%s: out of memory", ip);
-        close(fd);
-        return false;
-    }
-    ssize_t n = pread_full(fd, l->img, l->len, 0);
-    close(fd);
-    if (n < 0 || (size_t)n != l->len) {
-        snprintf(why, wl, "%s: %s", ip, n < 0 ? strerror((int)-n) : "short read");
-        free(l->img);
-        l->img = NULL;
-        return false;
-    }
-    c->rep->idx_bytes += l->len;
     char e[256] = "";
-    if (idx_open(&l->x, l->img, l->len, e, sizeof(e)) != 0) {
+    if (idx_open_fd(&l->x, l->fd, (uint64_t)l->st.st_size, e, sizeof(e)) != 0) {
+        c->rep->idx_bytes += idx_bytes_read(&l->x);
         snprintf(why, wl, "%s: %s", ip, e[0] ? e : "not a valid index");
-        free(l->img);
-        l->img = NULL;
+        close(l->fd);
+        l->fd = -1;
         return false;
     }
     l->open = true;
     return true;
 }
 
-static void unload(struct loaded *l)
+static void unload(struct ctx *c, struct loaded *l)
 {
-    if (l->open)
+    if (l->open) {
+        c->rep->idx_bytes += idx_bytes_read(&l->x);
+        uint32_t bad = idx_lazy_errors(&l->x);
+        if (bad)
+            note(c, "%s%s: %u key block%s unreadable or damaged: every chunk read for %s keys",
+                 l->path, IDX_SUFFIX, bad, bad > 1 ? "s" : "", bad > 1 ? "their" : "its");
         idx_close(&l->x);
-    free(l->img);
+    }
+    if (l->fd >= 0)
+        close(l->fd);
     memset(l, 0, sizeof(*l));
+    l->fd = -1;
 }
 
 static bool ts_newer_eq(const struct timespec *a, const struct timespec *b)
@@ -1146,11 +1152,39 @@ static void free_file(struct xfile *x)
     free(x);
 }
 
+/* Open x's index ahead of its turn and announce the key blocks the plan
+ * will read (posix_fadvise WILLNEED), so the disk sees the reads of many
+ * files at once. Returns whether x->pre holds it (else prepare loads it). */
+static bool preopen(struct ctx *c, struct xfile *x)
+{
+    char why[512];
+    struct loaded *l = malloc(sizeof(*l));
+    if (l == NULL)
+        return false;
+    if (!load_index(c, x->path, l, why, sizeof(why))) {
+        free(l);
+        return false;
+    }
+    if (l->x.records && l->x.ts_max >= c->from && l->x.ts_min < c->to)
+        idx_plan_prefetch(c->plan, &l->x);
+    x->pre = l;
+    return true;
+}
+
+static void drop_pre(struct ctx *c, struct xfile *x)
+{
+    if (x->pre) {
+        unload(c, x->pre);
+        free(x->pre);
+        x->pre = NULL;
+    }
+}
+
 /* Decide how to read x. Returns 1: to read, 0: nothing to read (closed),
  * -1: failed (recorded). */
 static int prepare(struct ctx *c, struct xfile *x)
 {
-    struct loaded l = {0};
+    struct loaded l = { .fd = -1 };
     char why[5000] = "";
     int rc = 1;
     bool have = false, trusted = false;
@@ -1159,14 +1193,21 @@ static int prepare(struct ctx *c, struct xfile *x)
         file_fail(c, x, EXIT_NOINPUT, "%s", strerror(errno));
         return -1;
     }
-    have = load_index(c, x->path, &l, why, sizeof(why));
+    if (x->pre) {
+        l = *x->pre;
+        free(x->pre);
+        x->pre = NULL;
+        have = true;
+    } else {
+        have = load_index(c, x->path, &l, why, sizeof(why));
+    }
     if (have) {
         /* unchanged since the index was written: prune without opening */
         trusted = (uint64_t)x->st.st_size == l.x.ident.file_size &&
                   ts_newer_eq(&l.st.st_mtim, &x->st.st_mtim);
         if (trusted && (l.x.records == 0 || l.x.ts_max < c->from || l.x.ts_min >= c->to)) {
             c->rep->chunks_total += l.x.nchunks;
-            unload(&l);
+            unload(c, &l);
             return 0;
         }
         if (trusted) {
@@ -1174,7 +1215,7 @@ static int prepare(struct ctx *c, struct xfile *x)
             long nc = candidates(c, &l.x, x);
             if (nc == 0) {
                 c->rep->chunks_total += l.x.nchunks;
-                unload(&l);
+                unload(c, &l);
                 return 0;
             }
         }
@@ -1182,21 +1223,21 @@ static int prepare(struct ctx *c, struct xfile *x)
     x->fd = open(x->path, O_RDONLY | O_CLOEXEC);
     if (x->fd < 0) {
         int e = errno;
-        unload(&l);
+        unload(c, &l);
         file_fail(c, x, e == EMFILE || e == ENFILE ? EXIT_IOERR : EXIT_NOINPUT,
                   "cannot open: %s", strerror(e));
         return -1;
     }
     c->rep->files_opened++;
     if (fstat(x->fd, &x->st) < 0 || !S_ISREG(x->st.st_mode)) {
-        unload(&l);
+        unload(c, &l);
         file_fail(c, x, EXIT_NOINPUT, "not a regular file");
         return -1;
     }
     const char *bad = "";
     int hr = read_header(c, x, &bad);
     if (hr < 0) {
-        unload(&l);
+        unload(c, &l);
         if (hr == -EINVAL)
             file_fail(c, x, EXIT_NOINPUT, "%s", bad);
         else
@@ -1227,7 +1268,7 @@ static int prepare(struct ctx *c, struct xfile *x)
         else {
             long nc = candidates(c, &l.x, x);
             if (nc == -ENOMEM) {
-                unload(&l);
+                unload(c, &l);
                 file_fail(c, x, EXIT_OSERR, "out of memory");
                 return -1;
             }
@@ -1241,7 +1282,7 @@ static int prepare(struct ctx *c, struct xfile *x)
         }
         if (have) {
             c->rep->chunks_total += l.x.nchunks;
-            unload(&l);
+            unload(c, &l);
             if (rc == 0) {
                 close_file(x);
                 return 0;
@@ -1250,7 +1291,7 @@ static int prepare(struct ctx *c, struct xfile *x)
         }
     }
     {
-        unload(&l);
+        unload(c, &l);
         c->rep->files_scanned++;
         unsigned max = c->req->scan_open_max ? c->req->scan_open_max : SCAN_OPEN_MAX;
         if (c->nscan >= max) {
@@ -1456,13 +1497,14 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
              req->npaths ? req->paths[0] : "(no path)", req->npaths > 1 ? " ..." : "");
         goto done;
     }
-    /* warm the index files: their reads then overlap */
+    /* warm the index files' heads and chunk tables: their reads then
+     * overlap (the key blocks are announced by preopen, a window ahead) */
     for (size_t i = 0; i < c.nfiles; i++) {
         char ip[4200];
         snprintf(ip, sizeof(ip), "%s%s", c.files[i]->path, IDX_SUFFIX);
         int fd = open(ip, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
-            posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+            posix_fadvise(fd, 0, IDX_HEAD_WILLNEED, POSIX_FADV_WILLNEED);
             close(fd);
         }
     }
@@ -1481,8 +1523,23 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
         fail(&c, EXIT_OSERR, "out of memory");
         goto done;
     }
+    /* descriptors: the capture files kept open (at most one per live file)
+     * and the indexes opened ahead stay below the limit */
+    struct rlimit rl;
+    uint64_t fdmax = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                         ? (uint64_t)rl.rlim_cur : 1024;
+    size_t ahead = 0, npre = 0;
     for (size_t i = 0; i < c.nfiles; i++) {
         struct xfile *x = c.files[i];
+        if (ahead <= i)
+            ahead = i + 1;
+        while (ahead < c.nfiles && ahead < i + PREOPEN_AHEAD &&
+               nlive + npre + FD_SPARE < fdmax) {
+            npre += preopen(&c, c.files[ahead]);
+            ahead++;
+        }
+        if (x->pre)
+            npre--;
         int r = prepare(&c, x);
         if (r < 0 && (c.rc == EXIT_OSERR || c.rc == EXIT_FILTER))
             goto done;
@@ -1561,8 +1618,10 @@ int extract_run(const struct extract_req *req, struct extract_report *rep, char 
 
 done:
     free(live);
-    for (size_t i = 0; i < c.nfiles; i++)
+    for (size_t i = 0; i < c.nfiles; i++) {
+        drop_pre(&c, c.files[i]);
         free_file(c.files[i]);
+    }
     free(c.files);
     for (int i = 0; i < c.nprogs; i++)
         if (c.has_expr)

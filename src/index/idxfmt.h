@@ -1,11 +1,16 @@
-/* The index image layout (docs/INDEX.md), shared by the builder and the
- * reader; private to src/index. Every integer is little-endian; the
- * sections follow each other in this order with no gap:
+/* The index image layout, version 2 (docs/INDEX.md), shared by the builder
+ * and the reader; private to src/index. Every integer is little-endian; the
+ * sections follow each other in this order with no gap, and end at the
+ * image's end:
  *
- *   header (IDXF_HDR_LEN bytes, the kind table at its end)
- *   chunk table (varints, IDXF_* below)
- *   for each kind 1..IDX_K_MAX-1: directory (nkeys x (value + u32)), postings
- *   CRC32C of everything before it (u32)
+ *   head: header (IDXF_HDR_LEN bytes, the kind table at its end), the fence
+ *         tables of kinds 1..IDX_K_MAX-1, CRC32C of the head before it (u32)
+ *   chunk table (varints; its CRC32C in the header)
+ *   for each kind 1..IDX_K_MAX-1: its key blocks, each = directory
+ *         (nkeys x (value + u32)) then postings; each block's CRC32C is in
+ *         its fence
+ *
+ * A reader of one key reads the head, the chunk table and one block.
  */
 #ifndef LC_INDEX_IDXFMT_H
 #define LC_INDEX_IDXFMT_H
@@ -37,12 +42,30 @@
 #define IDXF_FLAGS 156          /* u32, 0 */
 #define IDXF_CTOFF 160          /* u64 chunk table offset (= IDXF_HDR_LEN) */
 #define IDXF_CTLEN 168          /* u64 chunk table length */
-#define IDXF_KINDS 176          /* IDXF_NKINDS x 32 bytes: */
-#define IDXF_KIND_LEN 32        /*   u32 kind, u32 nkeys, u64 dir_off, u64 post_off, u64 post_len */
+#define IDXF_CTCRC 176          /* u32 CRC32C of the chunk table */
+#define IDXF_HEADLEN 180        /* u32 head length: header, fences, head CRC */
+#define IDXF_KINDS 184          /* IDXF_NKINDS x 32 bytes: */
+#define IDXF_KIND_LEN 32        /*   u32 kind, u32 nkeys, u32 nblocks, u32 fence table offset
+                                 *   (in the head), u64 blocks offset, u64 blocks length */
 #define IDXF_HDR_LEN (IDXF_KINDS + IDXF_NKINDS * IDXF_KIND_LEN)
+_Static_assert(IDXF_HDR_LEN == 344, "docs/INDEX.md: the header is 344 bytes");
 
-/* a directory entry's u32: offset of its posting list in the kind's
- * postings; the list ends where the next entry's starts */
+/* A fence (one per key block, in the head): the block's first value (the
+ * kind's value length), then u32 block length, u32 keys, u32 CRC32C of the
+ * block. The blocks of a kind tile its blocks section in fence order: a
+ * block's offset is the sum of the lengths before it. */
+#define IDXF_FENCE_TAIL 12
+/* The builder closes a block at IDXF_BLOCK_KEYS keys or once it holds
+ * IDXF_BLOCK_BYTES bytes: a one-key lookup reads about 4 KiB of keys and
+ * postings (docs/INDEX.md). */
+#define IDXF_BLOCK_KEYS 256u
+#define IDXF_BLOCK_BYTES 4096u
+/* what a reader reads first: the head, usually whole */
+#define IDXF_HEAD_READ 4096u
+
+/* a directory entry's u32: offset of its posting list in its block's
+ * postings; the list ends where the next entry's starts (the last: at the
+ * block's end) */
 #define IDXF_POST_BITMAP 0x80000000u    /* set: a bitmap, else delta varints */
 #define IDXF_POST_OFFMASK 0x7fffffffu
 
@@ -133,5 +156,32 @@ static inline uint64_t idxf_unzigzag(uint64_t z)
 
 /* CRC32C (Castagnoli), crc32c.c: SSE4.2 when the CPU has it. */
 uint32_t idxf_crc32c(const uint8_t *p, size_t n);
+
+/* Recompute every checksum of an image in place (chunk table, key blocks,
+ * then the head), staying in bounds whatever it holds: for tests and the
+ * fuzzer, to reach the checks behind the checksums. */
+static inline void idxf_fix_crcs(uint8_t *img, size_t len)
+{
+    if (len < IDXF_HDR_LEN + 4)
+        return;
+    uint64_t hl = idxf_get32(img + IDXF_HEADLEN);
+    uint64_t ctoff = idxf_get64(img + IDXF_CTOFF), ctlen = idxf_get64(img + IDXF_CTLEN);
+    if (ctoff <= len && ctlen <= len - ctoff)
+        idxf_put32(img + IDXF_CTCRC, idxf_crc32c(img + ctoff, ctlen));
+    for (int k = 1; k < IDX_K_MAX; k++) {
+        const uint8_t *kt = img + IDXF_KINDS + (size_t)(k - 1) * IDXF_KIND_LEN;
+        unsigned fl = idxf_klen[k] + IDXF_FENCE_TAIL;
+        uint64_t nb = idxf_get32(kt + 8), f = idxf_get32(kt + 12), off = idxf_get64(kt + 16);
+        for (uint64_t j = 0; j < nb && f + fl <= len; j++, f += fl) {
+            uint64_t bl = idxf_get32(img + f + idxf_klen[k]);
+            if (off > len || bl > len - off)
+                break;
+            idxf_put32(img + f + idxf_klen[k] + 8, idxf_crc32c(img + off, bl));
+            off += bl;
+        }
+    }
+    if (hl >= IDXF_HDR_LEN + 4 && hl <= len)
+        idxf_put32(img + hl - 4, idxf_crc32c(img, hl - 4));
+}
 
 #endif

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define IDX_SUFFIX ".idx"
-#define IDX_VERSION 1
+#define IDX_VERSION 2
 #define IDX_MAGIC "LCIDX\r\n\x1a"     /* the image's first 8 bytes */
 #define IDX_FORMAT_PCAP 1               /* struct idx_ident.format */
 #define IDX_FORMAT_PCAPNG 2
@@ -118,8 +118,9 @@ struct idx_chunk {
 };
 
 struct idx {
-    const uint8_t *buf;         /* the validated image (not owned) */
-    size_t len;
+    const uint8_t *buf;         /* the validated image (not owned); NULL: idx_open_fd */
+    uint64_t len;               /* the image's length */
+    uint64_t open_read;         /* idx_open_fd: bytes its open read (also set when it fails) */
     struct idx_ident ident;
     uint64_t ts_min, ts_max, records;
     uint64_t ts_first, ts_last; /* of the first and last record in file order */
@@ -130,11 +131,30 @@ struct idx {
     void *priv;
 };
 
-/* Validate (magic, version, checksum, every offset and length in bounds)
- * and decode the chunk table. Never trusts the image: fuzzed. Returns 0 or
- * -EINVAL/-ENOMEM with one line in err. */
+/* Validate a whole image in memory (magic, version, the head's, the chunk
+ * table's and every key block's checksum, every offset and length in
+ * bounds) and decode the chunk table. Never trusts the image: fuzzed.
+ * Returns 0 or -EINVAL/-ENOMEM with one line in err. buf must outlive x. */
 int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t errlen);
+/* The same from an index file of file_len bytes open on fd, reading only
+ * its head and chunk table (validated as idx_open does); a key block is
+ * read (pread) when a lookup first needs it, its checksum and structure
+ * checked then, and kept until idx_close. A block that cannot be read or
+ * fails its checks makes that lookup answer every chunk (a superset) and
+ * counts in idx_lazy_errors. fd stays the caller's, open until idx_close;
+ * lookups on such an x are not for concurrent threads. Returns 0, -EINVAL
+ * (not a valid index, incl. another version), -EIO / -errno (read error),
+ * or -ENOMEM, with one line in err. */
+int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errlen);
 void idx_close(struct idx *x);
+/* Index bytes read from the file so far, by the open and by lookups
+ * (idx_open_fd; 0 for idx_open). After a failed idx_open_fd: its open's. */
+uint64_t idx_bytes_read(const struct idx *x);
+/* Key blocks found unreadable, damaged or malformed by lookups so far. */
+uint32_t idx_lazy_errors(const struct idx *x);
+/* Announce (posix_fadvise WILLNEED) the key blocks a lookup of [lo, hi]
+ * will read, so reads of many indexes queue together. No-op for idx_open. */
+void idx_prefetch(const struct idx *x, const struct idx_key *lo, const struct idx_key *hi);
 
 /* Whether x describes the capture file whose size and first bytes are
  * given (else stale: rebuild or scan). file->format is compared unless 0;
@@ -179,5 +199,7 @@ void idx_plan_free(struct idx_plan *p);
 void idx_plan_eval(const struct idx_plan *p, const struct idx *x, uint64_t *out);
 /* Whether p prunes nothing (every chunk is a candidate). */
 bool idx_plan_all(const struct idx_plan *p);
+/* idx_prefetch for every key range p's evaluation on x will look up. */
+void idx_plan_prefetch(const struct idx_plan *p, const struct idx *x);
 
 #endif

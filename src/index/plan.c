@@ -651,6 +651,15 @@ bool idx_plan_all(const struct idx_plan *p)
     return p == NULL || p->n[p->root].op == N_ALL;
 }
 
+void idx_plan_prefetch(const struct idx_plan *p, const struct idx *x)
+{
+    if (idx_plan_all(p))
+        return;
+    for (int i = 0; i < p->nn; i++)
+        if (p->n[i].op == N_RANGE)
+            idx_prefetch(x, &p->n[i].lo, &p->n[i].hi);
+}
+
 static void set_all(const struct idx *x, uint64_t *out)
 {
     size_t w = idx_set_words(x);

@@ -1,33 +1,47 @@
-/* The index reader (index.h). idx_open trusts nothing it uses: the magic,
- * the version, the checksum, then every length, offset and count of the
- * header, the chunk table (decoded) and the kind table against the image
- * and against each other, the sections laid end to end with no gap. It
- * does not walk the key directories nor the posting lists: a query needs
- * one kind's directory and a few keys' postings per file, and a store
- * opens a thousand indexes. A kind's directory is checked (strictly
- * sorted, posting offsets increasing and inside the postings) on its first
- * lookup, and a posting list when it is walked (chunk ids below nchunks,
- * increasing). A lookup that finds either malformed answers every chunk:
- * a superset, so the caller's answer stays exact. */
+/* The index reader (index.h), format version 2 (idxfmt.h, docs/INDEX.md).
+ *
+ * Opening trusts nothing it uses: the magic, the version, the head's CRC,
+ * then every length, offset and count of the header, the chunk table (its
+ * CRC, then decoded) and the fence tables, against the image length and
+ * each other: head, chunk table and each kind's key blocks tile the image
+ * with no gap. idx_open (an image in memory) also checks every block's CRC,
+ * so a damaged image is refused whole; idx_open_fd reads only the head and
+ * the chunk table, and a key block when a lookup first needs it (its CRC
+ * checked then). A block's structure (keys sorted and inside its fences,
+ * posting offsets increasing) is checked on its first use, a posting list
+ * each time it is walked. A lookup that meets a block it cannot read, whose
+ * CRC fails or which is malformed answers every chunk: a superset, so the
+ * caller, which runs the whole filter on what it reads, stays exact. */
 #include "index/idxfmt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-enum { DIR_UNCHECKED, DIR_GOOD, DIR_BAD };
+enum { BLK_UNCHECKED, BLK_GOOD, BLK_BAD };
 
-struct kdir {
-    const uint8_t *dir;         /* nkeys x (klen + 4) */
-    const uint8_t *post;
-    uint32_t nkeys;
-    uint32_t plen;
-    int state;                  /* DIR_*: checked on first use (atomic) */
+struct kblk {
+    uint64_t off;               /* in the image */
+    uint32_t len, nkeys, crc;
+    int state;                  /* BLK_*: checked on first use */
+    uint8_t *mem;               /* idx_open_fd: read on first use (owned) */
+};
+
+struct kind {
+    const uint8_t *fence;       /* nblocks x (klen + IDXF_FENCE_TAIL), in the head */
+    uint32_t nkeys, nblocks;
+    struct kblk *b;
 };
 
 struct idx_priv {
-    struct kdir k[IDX_K_MAX];
+    struct kind k[IDX_K_MAX];
+    uint8_t *head;              /* idx_open_fd: the head (owned) */
+    int fd;                     /* idx_open_fd's file, else -1 */
+    uint64_t bytes_read;
+    uint32_t lazy_errors;
 };
 
 static int bad(char *err, size_t errlen, const char *fmt, ...)
@@ -43,21 +57,6 @@ static int bad(char *err, size_t errlen, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* posting list i of kind dir d: [*s, *e) in d->post, and whether a bitmap */
-static void post_span(const struct kdir *d, unsigned klen, uint32_t i, const uint8_t **s,
-                      const uint8_t **e, int *bitmap)
-{
-    uint32_t o = idxf_get32(d->dir + (size_t)i * (klen + 4) + klen);
-    uint32_t o2 = i + 1 < d->nkeys ? idxf_get32(d->dir + (size_t)(i + 1) * (klen + 4) + klen)
-                                   : d->plen;
-    o2 &= IDXF_POST_OFFMASK;
-    *bitmap = (o & IDXF_POST_BITMAP) != 0;
-    o &= IDXF_POST_OFFMASK;
-    if (o > d->plen || o2 > d->plen || o2 < o)
-        o = o2 = 0;             /* not after dir_good: an empty list, malformed */
-    *s = d->post + o;
-    *e = d->post + o2;
-}
 
 /* Decode a posting list, calling set for each chunk (when out is not
  * NULL). Returns the number of chunks, or -1 if the list is not well
@@ -167,38 +166,6 @@ static int open_chunks(struct idx *x, const uint8_t *p, const uint8_t *end, char
     return 0;
 }
 
-static int open_kinds(struct idx *x, struct idx_priv *pv, size_t pos, char *err, size_t errlen)
-{
-    const uint8_t *b = x->buf;
-    size_t limit = x->len - 4;
-    for (int k = 1; k < IDX_K_MAX; k++) {
-        const uint8_t *kt = b + IDXF_KINDS + (size_t)(k - 1) * IDXF_KIND_LEN;
-        unsigned kl = idxf_klen[k];
-        uint32_t nkeys = idxf_get32(kt + 4);
-        uint64_t dir = idxf_get64(kt + 8), post = idxf_get64(kt + 16), plen = idxf_get64(kt + 24);
-        if (idxf_get32(kt) != (uint32_t)k)
-            return bad(err, errlen, "kind table entry %d names kind %u", k, idxf_get32(kt));
-        if (dir != pos || (uint64_t)nkeys * (kl + 4) > limit - pos ||
-            post != dir + (uint64_t)nkeys * (kl + 4) || plen > limit - post ||
-            plen > IDXF_POST_OFFMASK)
-            return bad(err, errlen, "kind %d: directory at %llu (%u keys), postings at %llu "
-                       "(%llu bytes) do not follow at %zu inside %zu bytes", k,
-                       (unsigned long long)dir, nkeys, (unsigned long long)post,
-                       (unsigned long long)plen, pos, x->len);
-        struct kdir *d = &pv->k[k];
-        d->dir = b + dir;
-        d->nkeys = nkeys;
-        d->post = b + post;
-        d->plen = (uint32_t)plen;
-        if (nkeys == 0 && plen != 0)
-            return bad(err, errlen, "kind %d: postings without keys", k);
-        pos = post + plen;
-    }
-    if (pos != limit)
-        return bad(err, errlen, "%zu bytes between the last section and the checksum", limit - pos);
-    return 0;
-}
-
 /* Keys compare as big-endian byte strings (memcmp order). */
 static inline int key_cmp(const uint8_t *a, const uint8_t *b, unsigned kl)
 {
@@ -220,114 +187,6 @@ static inline int key_cmp(const uint8_t *a, const uint8_t *b, unsigned kl)
     return (x > y) - (x < y);
 }
 
-/* Whether kind k's directory is well formed: keys strictly sorted, posting
- * offsets strictly increasing from 0 and inside the postings (so no list is
- * empty), VLAN keys below 4096. Checked once, on first use. */
-static bool dir_good(struct kdir *d, int k)
-{
-    int st = __atomic_load_n(&d->state, __ATOMIC_RELAXED);
-    if (st != DIR_UNCHECKED)
-        return st == DIR_GOOD;
-    unsigned kl = idxf_klen[k];
-    uint32_t prev_off = 0;
-    st = DIR_GOOD;
-    for (uint32_t i = 0; i < d->nkeys; i++) {
-        const uint8_t *e = d->dir + (size_t)i * (kl + 4);
-        uint32_t o = idxf_get32(e + kl) & IDXF_POST_OFFMASK;
-        if ((i > 0 && key_cmp(e - (kl + 4), e, kl) >= 0) || (i == 0 && o != 0) ||
-            (i > 0 && o <= prev_off) || o >= d->plen || (k == IDX_K_VLAN && (e[0] & 0xf0))) {
-            st = DIR_BAD;
-            break;
-        }
-        prev_off = o;
-    }
-    /* idempotent: two threads would store the same answer */
-    __atomic_store_n(&d->state, st, __ATOMIC_RELAXED);
-    return st == DIR_GOOD;
-}
-
-int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t errlen)
-{
-    memset(x, 0, sizeof(*x));
-    if (err && errlen)
-        err[0] = '\0';
-    if (len < IDXF_HDR_LEN + 4)
-        return bad(err, errlen, "%zu bytes: shorter than the %u-byte header and checksum", len,
-                   IDXF_HDR_LEN + 4);
-    if (memcmp(buf + IDXF_MAGIC, IDX_MAGIC, 8) != 0)
-        return bad(err, errlen, "not a linecap index (bad magic)");
-    uint32_t ver = idxf_get32(buf + IDXF_VERSION);
-    if (ver != IDX_VERSION)
-        return bad(err, errlen, "version %u: expected %u", ver, IDX_VERSION);
-    if (idxf_get32(buf + IDXF_HDRLEN) != IDXF_HDR_LEN || idxf_get64(buf + IDXF_IMGLEN) != len)
-        return bad(err, errlen, "header says %llu bytes, the image has %zu (torn or padded)",
-                   (unsigned long long)idxf_get64(buf + IDXF_IMGLEN), len);
-    uint32_t crc = idxf_crc32c(buf, len - 4);
-    if (crc != idxf_get32(buf + len - 4))
-        return bad(err, errlen, "checksum mismatch (0x%08x, stored 0x%08x)", crc,
-                   idxf_get32(buf + len - 4));
-    x->buf = buf;
-    x->len = len;
-    x->ident.file_size = idxf_get64(buf + IDXF_FILESIZE);
-    x->ident.data_end = idxf_get64(buf + IDXF_DATAEND);
-    x->ident.format = idxf_get32(buf + IDXF_FORMAT);
-    memcpy(x->ident.head, buf + IDXF_HEAD, 64);
-    x->chunk_bytes = idxf_get32(buf + IDXF_CHUNKB);
-    x->records = idxf_get64(buf + IDXF_RECORDS);
-    x->ts_min = idxf_get64(buf + IDXF_TSMIN);
-    x->ts_max = idxf_get64(buf + IDXF_TSMAX);
-    x->ts_first = idxf_get64(buf + IDXF_TSFIRST);
-    x->ts_last = idxf_get64(buf + IDXF_TSLAST);
-    x->nchunks = idxf_get32(buf + IDXF_NCHUNKS);
-    uint64_t ctoff = idxf_get64(buf + IDXF_CTOFF), ctlen = idxf_get64(buf + IDXF_CTLEN);
-    int rc;
-    if (x->ident.format != IDX_FORMAT_PCAP && x->ident.format != IDX_FORMAT_PCAPNG)
-        rc = bad(err, errlen, "capture format %u: expected 1 (pcap) or 2 (pcapng)", x->ident.format);
-    else if (idxf_get32(buf + IDXF_FLAGS) != 0)
-        rc = bad(err, errlen, "unknown flags 0x%x", idxf_get32(buf + IDXF_FLAGS));
-    else if (x->ident.data_end > x->ident.file_size)
-        rc = bad(err, errlen, "records end at %llu, past the file's %llu bytes",
-                 (unsigned long long)x->ident.data_end, (unsigned long long)x->ident.file_size);
-    else if (x->chunk_bytes < IDX_CHUNK_MIN || x->chunk_bytes > IDX_CHUNK_MAX)
-        rc = bad(err, errlen, "chunk size %u outside %u..%u", x->chunk_bytes, IDX_CHUNK_MIN,
-                 IDX_CHUNK_MAX);
-    else if (ctoff != IDXF_HDR_LEN || ctlen > len - 4 - IDXF_HDR_LEN)
-        rc = bad(err, errlen, "chunk table at %llu (%llu bytes) outside the image",
-                 (unsigned long long)ctoff, (unsigned long long)ctlen);
-    else if ((x->records == 0) != (x->nchunks == 0))
-        rc = bad(err, errlen, "%llu records in %u chunks", (unsigned long long)x->records,
-                 x->nchunks);
-    else
-        rc = open_chunks(x, buf + ctoff, buf + ctoff + ctlen, err, errlen);
-    if (rc == 0) {
-        struct idx_priv *pv = calloc(1, sizeof(*pv));
-        if (pv == NULL) {
-            if (err && errlen)
-                snprintf(err, errlen, "index: out of memory");
-            rc = -ENOMEM;
-        } else {
-            x->priv = pv;
-            rc = open_kinds(x, pv, (size_t)(ctoff + ctlen), err, errlen);
-        }
-    }
-    if (rc)
-        idx_close(x);
-    return rc;
-}
-
-void idx_close(struct idx *x)
-{
-    free((void *)x->chunks);
-    free(x->priv);
-    memset(x, 0, sizeof(*x));
-}
-
-bool idx_matches(const struct idx *x, const struct idx_ident *file)
-{
-    return x->ident.file_size == file->file_size &&
-           (file->format == 0 || file->format == x->ident.format) &&
-           memcmp(x->ident.head, file->head, sizeof(file->head)) == 0;
-}
 
 size_t idx_set_words(const struct idx *x)
 {
@@ -350,25 +209,409 @@ static void set_all(const struct idx *x, uint64_t *out)
         out[x->nchunks / 64] = (1ull << (x->nchunks % 64)) - 1;
 }
 
-/* The directory index of the first key of kind k >= v (nkeys if none). */
-static uint32_t lower_bound(const struct kdir *d, unsigned kl, const uint8_t *v)
+
+/* pread until n bytes or the end of the file: bytes read or -errno */
+static ssize_t pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
 {
-    uint32_t lo = 0, hi = d->nkeys;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, p + got, n - got, (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* The first bytes of an image of len bytes (avail of them at h, at least
+ * 12 or all): magic, version, lengths. Returns the head length, or 0 with
+ * err set. */
+static uint64_t check_start(const uint8_t *h, size_t avail, uint64_t len, char *err, size_t errlen)
+{
+    if (avail < 12 || memcmp(h + IDXF_MAGIC, IDX_MAGIC, 8) != 0) {
+        if (len < 12)
+            bad(err, errlen, "%llu bytes: shorter than the %u-byte header and head checksum",
+                (unsigned long long)len, IDXF_HDR_LEN + 4);
+        else
+            bad(err, errlen, "not a linecap index (bad magic)");
+        return 0;
+    }
+    uint32_t ver = idxf_get32(h + IDXF_VERSION);
+    if (ver != IDX_VERSION) {
+        bad(err, errlen, "version %u, expected %u", ver, IDX_VERSION);
+        return 0;
+    }
+    if (len < IDXF_HDR_LEN + 4 || avail < IDXF_HDR_LEN) {
+        bad(err, errlen, "%llu bytes: shorter than the %u-byte header and head checksum",
+            (unsigned long long)len, IDXF_HDR_LEN + 4);
+        return 0;
+    }
+    uint64_t hl = idxf_get32(h + IDXF_HEADLEN);
+    if (idxf_get32(h + IDXF_HDRLEN) != IDXF_HDR_LEN || idxf_get64(h + IDXF_IMGLEN) != len) {
+        bad(err, errlen, "header says %llu bytes, the image has %llu (torn or padded)",
+            (unsigned long long)idxf_get64(h + IDXF_IMGLEN), (unsigned long long)len);
+        return 0;
+    }
+    if (hl < IDXF_HDR_LEN + 4 || hl > len) {
+        bad(err, errlen, "head of %llu bytes outside the image's %llu", (unsigned long long)hl,
+            (unsigned long long)len);
+        return 0;
+    }
+    return hl;
+}
+
+/* The whole head h (hl bytes) of an image of len bytes: its CRC, the
+ * header's fields, the kind table and the fences. Sets x's fields and pv's
+ * kinds (block arrays allocated). */
+static int open_head(struct idx *x, struct idx_priv *pv, const uint8_t *h, uint64_t hl,
+                     uint64_t len, char *err, size_t errlen)
+{
+    uint32_t crc = idxf_crc32c(h, hl - 4);
+    if (crc != idxf_get32(h + hl - 4))
+        return bad(err, errlen, "head checksum mismatch (0x%08x, stored 0x%08x)", crc,
+                   idxf_get32(h + hl - 4));
+    x->len = len;
+    x->ident.file_size = idxf_get64(h + IDXF_FILESIZE);
+    x->ident.data_end = idxf_get64(h + IDXF_DATAEND);
+    x->ident.format = idxf_get32(h + IDXF_FORMAT);
+    memcpy(x->ident.head, h + IDXF_HEAD, 64);
+    x->chunk_bytes = idxf_get32(h + IDXF_CHUNKB);
+    x->records = idxf_get64(h + IDXF_RECORDS);
+    x->ts_min = idxf_get64(h + IDXF_TSMIN);
+    x->ts_max = idxf_get64(h + IDXF_TSMAX);
+    x->ts_first = idxf_get64(h + IDXF_TSFIRST);
+    x->ts_last = idxf_get64(h + IDXF_TSLAST);
+    x->nchunks = idxf_get32(h + IDXF_NCHUNKS);
+    uint64_t ctoff = idxf_get64(h + IDXF_CTOFF), ctlen = idxf_get64(h + IDXF_CTLEN);
+    if (x->ident.format != IDX_FORMAT_PCAP && x->ident.format != IDX_FORMAT_PCAPNG)
+        return bad(err, errlen, "capture format %u: expected 1 (pcap) or 2 (pcapng)",
+                   x->ident.format);
+    if (idxf_get32(h + IDXF_FLAGS) != 0)
+        return bad(err, errlen, "unknown flags 0x%x", idxf_get32(h + IDXF_FLAGS));
+    if (x->ident.data_end > x->ident.file_size)
+        return bad(err, errlen, "records end at %llu, past the file's %llu bytes",
+                   (unsigned long long)x->ident.data_end, (unsigned long long)x->ident.file_size);
+    if (x->chunk_bytes < IDX_CHUNK_MIN || x->chunk_bytes > IDX_CHUNK_MAX)
+        return bad(err, errlen, "chunk size %u outside %u..%u", x->chunk_bytes, IDX_CHUNK_MIN,
+                   IDX_CHUNK_MAX);
+    if (ctoff != hl || ctlen > len - hl)
+        return bad(err, errlen, "chunk table at %llu (%llu bytes) not right after the head "
+                   "inside the image", (unsigned long long)ctoff, (unsigned long long)ctlen);
+    if ((x->records == 0) != (x->nchunks == 0))
+        return bad(err, errlen, "%llu records in %u chunks", (unsigned long long)x->records,
+                   x->nchunks);
+    uint64_t fpos = IDXF_HDR_LEN, pos = ctoff + ctlen;
+    for (int k = 1; k < IDX_K_MAX; k++) {
+        const uint8_t *kt = h + IDXF_KINDS + (size_t)(k - 1) * IDXF_KIND_LEN;
+        unsigned kl = idxf_klen[k], fl = kl + IDXF_FENCE_TAIL;
+        struct kind *d = &pv->k[k];
+        d->nkeys = idxf_get32(kt + 4);
+        d->nblocks = idxf_get32(kt + 8);
+        uint64_t fo = idxf_get32(kt + 12), bo = idxf_get64(kt + 16), blen = idxf_get64(kt + 24);
+        if (idxf_get32(kt) != (uint32_t)k)
+            return bad(err, errlen, "kind table entry %d names kind %u", k, idxf_get32(kt));
+        if (fo != fpos || (uint64_t)d->nblocks * fl > hl - 4 - fpos || bo != pos ||
+            blen > len - pos || d->nblocks > d->nkeys || (d->nkeys == 0) != (d->nblocks == 0))
+            return bad(err, errlen, "kind %d: %u keys in %u blocks, fences at %llu, blocks at "
+                       "%llu (%llu bytes) do not follow at %llu / %llu inside %llu bytes", k,
+                       d->nkeys, d->nblocks, (unsigned long long)fo, (unsigned long long)bo,
+                       (unsigned long long)blen, (unsigned long long)fpos,
+                       (unsigned long long)pos, (unsigned long long)len);
+        d->fence = h + fpos;
+        if (d->nblocks) {
+            /* bounded by the head's size, which the image holds */
+            d->b = calloc(d->nblocks, sizeof(*d->b));
+            if (d->b == NULL) {
+                if (err && errlen)
+                    snprintf(err, errlen, "index: out of memory for %u blocks", d->nblocks);
+                return -ENOMEM;
+            }
+        }
+        uint64_t keys = 0, off = bo;
+        for (uint32_t j = 0; j < d->nblocks; j++) {
+            const uint8_t *f = d->fence + (size_t)j * fl;
+            struct kblk *b = &d->b[j];
+            b->off = off;
+            b->len = idxf_get32(f + kl);
+            b->nkeys = idxf_get32(f + kl + 4);
+            b->crc = idxf_get32(f + kl + 8);
+            /* every key takes its entry and at least one posting byte */
+            if (b->nkeys == 0 || b->len > IDXF_POST_OFFMASK ||
+                (uint64_t)b->nkeys * (kl + 5) > b->len || b->len > bo + blen - off ||
+                (j > 0 && key_cmp(f - fl, f, kl) >= 0) || (k == IDX_K_VLAN && (f[0] & 0xf0)))
+                return bad(err, errlen, "kind %d block %u: %u keys in %u bytes at %llu, or its "
+                           "first key out of order", k, j, b->nkeys, b->len,
+                           (unsigned long long)off);
+            keys += b->nkeys;
+            off += b->len;
+        }
+        if (keys != d->nkeys || off != bo + blen)
+            return bad(err, errlen, "kind %d: its blocks hold %llu keys in %llu bytes, the "
+                       "header says %u in %llu", k, (unsigned long long)keys,
+                       (unsigned long long)(off - bo), d->nkeys, (unsigned long long)blen);
+        fpos += (uint64_t)d->nblocks * fl;
+        pos += blen;
+    }
+    if (fpos != hl - 4)
+        return bad(err, errlen, "%llu bytes between the fences and the head checksum",
+                   (unsigned long long)(hl - 4 - fpos));
+    if (pos != len)
+        return bad(err, errlen, "%llu bytes after the last key block",
+                   (unsigned long long)(len - pos));
+    return 0;
+}
+
+static int open_ct(struct idx *x, const uint8_t *h, const uint8_t *ct, uint64_t ctlen, char *err,
+                   size_t errlen)
+{
+    uint32_t crc = idxf_crc32c(ct, ctlen);
+    if (crc != idxf_get32(h + IDXF_CTCRC))
+        return bad(err, errlen, "chunk table checksum mismatch (0x%08x, stored 0x%08x)", crc,
+                   idxf_get32(h + IDXF_CTCRC));
+    return open_chunks(x, ct, ct + ctlen, err, errlen);
+}
+
+static struct idx_priv *priv_new(struct idx *x, char *err, size_t errlen)
+{
+    struct idx_priv *pv = calloc(1, sizeof(*pv));
+    if (pv == NULL) {
+        if (err && errlen)
+            snprintf(err, errlen, "index: out of memory");
+        return NULL;
+    }
+    pv->fd = -1;
+    x->priv = pv;
+    return pv;
+}
+
+int idx_open(struct idx *x, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+    memset(x, 0, sizeof(*x));
+    if (err && errlen)
+        err[0] = '\0';
+    uint64_t hl = check_start(buf, len, len, err, errlen);
+    if (hl == 0)
+        return -EINVAL;
+    struct idx_priv *pv = priv_new(x, err, errlen);
+    if (pv == NULL)
+        return -ENOMEM;
+    x->buf = buf;
+    int rc = open_head(x, pv, buf, hl, len, err, errlen);
+    if (rc == 0)
+        rc = open_ct(x, buf, buf + hl, idxf_get64(buf + IDXF_CTLEN), err, errlen);
+    /* every block's checksum: a damaged image is refused whole */
+    for (int k = 1; rc == 0 && k < IDX_K_MAX; k++)
+        for (uint32_t j = 0; rc == 0 && j < pv->k[k].nblocks; j++) {
+            const struct kblk *b = &pv->k[k].b[j];
+            uint32_t crc = idxf_crc32c(buf + b->off, b->len);
+            if (crc != b->crc)
+                rc = bad(err, errlen, "kind %d block %u: checksum mismatch (0x%08x, stored "
+                         "0x%08x)", k, j, crc, b->crc);
+        }
+    if (rc)
+        idx_close(x);
+    return rc;
+}
+
+int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errlen)
+{
+    memset(x, 0, sizeof(*x));
+    if (err && errlen)
+        err[0] = '\0';
+    struct idx_priv *pv = priv_new(x, err, errlen);
+    if (pv == NULL)
+        return -ENOMEM;
+    int rc = -EINVAL;
+    uint8_t *ct = NULL;
+    size_t first = file_len < IDXF_HEAD_READ ? (size_t)file_len : IDXF_HEAD_READ;
+    uint8_t *h = malloc(IDXF_HEAD_READ);
+    if (h == NULL)
+        goto nomem;
+    pv->head = h;
+    ssize_t n = pread_all(fd, h, first, 0);
+    if (n >= 0)
+        pv->bytes_read += (uint64_t)n;
+    if (n != (ssize_t)first) {
+        rc = n < 0 ? (int)n : -EIO;
+        bad(err, errlen, "reading the head: %s", n < 0 ? strerror((int)-n) : "short read");
+        goto fail;
+    }
+    uint64_t hl = check_start(h, first, file_len, err, errlen);
+    if (hl == 0)
+        goto fail;
+    if (hl > first) {
+        if ((h = realloc(h, hl)) == NULL)
+            goto nomem;
+        pv->head = h;
+        n = pread_all(fd, h + first, hl - first, first);
+        if (n >= 0)
+            pv->bytes_read += (uint64_t)n;
+        if (n != (ssize_t)(hl - first)) {
+            rc = n < 0 ? (int)n : -EIO;
+            bad(err, errlen, "reading the head: %s", n < 0 ? strerror((int)-n) : "short read");
+            goto fail;
+        }
+    }
+    if ((rc = open_head(x, pv, h, hl, file_len, err, errlen)) != 0)
+        goto fail;
+    uint64_t ctlen = idxf_get64(h + IDXF_CTLEN);
+    if ((ct = malloc(ctlen ? ctlen : 1)) == NULL)
+        goto nomem;
+    /* the part the first read brought */
+    size_t have = first > hl ? first - (size_t)hl : 0;
+    have = have < ctlen ? have : (size_t)ctlen;
+    memcpy(ct, h + hl, have);
+    n = pread_all(fd, ct + have, ctlen - have, hl + have);
+    if (n >= 0)
+        pv->bytes_read += (uint64_t)n;
+    if (n != (ssize_t)(ctlen - have)) {
+        rc = n < 0 ? (int)n : -EIO;
+        bad(err, errlen, "reading the chunk table: %s", n < 0 ? strerror((int)-n) : "short read");
+        goto fail;
+    }
+    if ((rc = open_ct(x, h, ct, ctlen, err, errlen)) != 0)
+        goto fail;
+    free(ct);
+    pv->fd = fd;
+    x->open_read = pv->bytes_read;
+    pv->bytes_read = 0;
+    return 0;
+nomem:
+    rc = -ENOMEM;
+    if (err && errlen)
+        snprintf(err, errlen, "index: out of memory");
+fail:
+    free(ct);
+    uint64_t got = pv->bytes_read;
+    idx_close(x);
+    x->open_read = got;
+    return rc;
+}
+
+void idx_close(struct idx *x)
+{
+    struct idx_priv *pv = x->priv;
+    if (pv) {
+        for (int k = 1; k < IDX_K_MAX; k++) {
+            for (uint32_t j = 0; pv->k[k].b && j < pv->k[k].nblocks; j++)
+                free(pv->k[k].b[j].mem);
+            free(pv->k[k].b);
+        }
+        free(pv->head);
+        free(pv);
+    }
+    free((void *)x->chunks);
+    memset(x, 0, sizeof(*x));
+}
+
+uint64_t idx_bytes_read(const struct idx *x)
+{
+    const struct idx_priv *pv = x->priv;
+    return x->open_read + (pv ? pv->bytes_read : 0);
+}
+
+uint32_t idx_lazy_errors(const struct idx *x)
+{
+    const struct idx_priv *pv = x->priv;
+    return pv ? __atomic_load_n(&pv->lazy_errors, __ATOMIC_RELAXED) : 0;
+}
+
+
+/* The fence of the last block of d whose first key is <= v, or -1. */
+static int64_t fence_of(const struct kind *d, unsigned kl, const uint8_t *v)
+{
+    unsigned fl = kl + IDXF_FENCE_TAIL;
+    uint32_t lo = 0, hi = d->nblocks;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (key_cmp(d->dir + (size_t)mid * (kl + 4), v, kl) < 0)
+        if (key_cmp(d->fence + (size_t)mid * fl, v, kl) <= 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    return (int64_t)lo - 1;
 }
 
-static struct kdir *kind_dir(const struct idx *x, const struct idx_key *k)
+/* Whether block j of kind k is well formed: keys strictly sorted, the
+ * first its fence's value, the last below the next fence's, posting
+ * offsets strictly increasing from 0 inside the block's postings (no list
+ * is empty), VLAN keys below 4096. */
+static bool block_good(const struct kind *d, int k, uint32_t j, const uint8_t *p)
+{
+    const struct kblk *b = &d->b[j];
+    unsigned kl = idxf_klen[k], el = kl + 4, fl = kl + IDXF_FENCE_TAIL;
+    uint32_t plen = b->len - b->nkeys * el, prev = 0;
+    for (uint32_t i = 0; i < b->nkeys; i++) {
+        const uint8_t *e = p + (size_t)i * el;
+        uint32_t o = idxf_get32(e + kl) & IDXF_POST_OFFMASK;
+        if ((i == 0 && (memcmp(e, d->fence + (size_t)j * fl, kl) != 0 || o != 0)) ||
+            (i > 0 && (key_cmp(e - el, e, kl) >= 0 || o <= prev)) || o >= plen ||
+            (k == IDX_K_VLAN && (e[0] & 0xf0)))
+            return false;
+        prev = o;
+    }
+    const uint8_t *last = p + (size_t)(b->nkeys - 1) * el;
+    return j + 1 == d->nblocks || key_cmp(last, d->fence + (size_t)(j + 1) * fl, kl) < 0;
+}
+
+/* Block j of kind k, read and checked on first use; NULL when it cannot be
+ * read, its checksum fails or it is malformed. */
+static const uint8_t *block(const struct idx *x, int k, uint32_t j)
+{
+    struct idx_priv *pv = x->priv;
+    struct kind *d = &pv->k[k];
+    struct kblk *b = &d->b[j];
+    int st = __atomic_load_n(&b->state, __ATOMIC_RELAXED);
+    if (st == BLK_BAD)
+        return NULL;
+    const uint8_t *p = x->buf ? x->buf + b->off : b->mem;
+    if (p == NULL) {
+        uint8_t *m = malloc(b->len);
+        ssize_t n = m ? pread_all(pv->fd, m, b->len, b->off) : -ENOMEM;
+        if (n > 0)
+            pv->bytes_read += (uint64_t)n;
+        if (n != (ssize_t)b->len || idxf_crc32c(m, b->len) != b->crc) {
+            free(m);
+            st = BLK_BAD;
+        } else {
+            p = b->mem = m;
+        }
+    }
+    if (st == BLK_UNCHECKED)
+        st = block_good(d, k, j, p) ? BLK_GOOD : BLK_BAD;
+    if (st == BLK_BAD && b->state != BLK_BAD)
+        __atomic_fetch_add(&pv->lazy_errors, 1, __ATOMIC_RELAXED);
+    /* idempotent in memory: two threads would store the same answer */
+    __atomic_store_n(&b->state, st, __ATOMIC_RELAXED);
+    return st == BLK_GOOD ? p : NULL;
+}
+
+static struct kind *kind_of(const struct idx *x, const struct idx_key *k)
 {
     if (x->priv == NULL || k->kind == 0 || k->kind >= IDX_K_MAX || k->len != idxf_klen[k->kind])
         return NULL;
     return &((struct idx_priv *)x->priv)->k[k->kind];
+}
+
+/* the blocks of lo's kind that may hold keys in [lo, hi]: [*j0, *j1) */
+static struct kind *blocks_of(const struct idx *x, const struct idx_key *lo,
+                              const struct idx_key *hi, uint32_t *j0, uint32_t *j1)
+{
+    struct kind *d = kind_of(x, lo);
+    if (d == NULL || hi->kind != lo->kind || hi->len != lo->len || d->nblocks == 0)
+        return NULL;
+    unsigned kl = idxf_klen[lo->kind];
+    int64_t a = fence_of(d, kl, lo->v), b = fence_of(d, kl, hi->v);
+    if (b < 0 || b < a)
+        return NULL;
+    *j0 = a < 0 ? 0 : (uint32_t)a;
+    *j1 = (uint32_t)b + 1;
+    return d;
 }
 
 void idx_lookup(const struct idx *x, const struct idx_key *k, uint64_t *out)
@@ -380,25 +623,72 @@ void idx_lookup_range(const struct idx *x, const struct idx_key *lo, const struc
                       uint64_t *out)
 {
     set_clear(x, out);
-    struct kdir *d = kind_dir(x, lo);
-    if (d == NULL || hi->kind != lo->kind || hi->len != lo->len)
+    uint32_t j0, j1;
+    struct kind *d = blocks_of(x, lo, hi, &j0, &j1);
+    if (d == NULL)
         return;
-    if (!dir_good(d, lo->kind)) {
-        set_all(x, out);
-        return;
-    }
-    unsigned kl = idxf_klen[lo->kind];
-    for (uint32_t i = lower_bound(d, kl, lo->v); i < d->nkeys; i++) {
-        if (key_cmp(d->dir + (size_t)i * (kl + 4), hi->v, kl) > 0)
-            break;
-        const uint8_t *s, *e;
-        int bm;
-        post_span(d, kl, i, &s, &e, &bm);
-        if (walk_post(s, e, bm, x->nchunks, out) <= 0) {
+    unsigned kl = idxf_klen[lo->kind], el = kl + 4;
+    for (uint32_t j = j0; j < j1; j++) {
+        const uint8_t *p = block(x, lo->kind, j);
+        if (p == NULL) {
             set_all(x, out);
             return;
         }
+        const struct kblk *b = &d->b[j];
+        const uint8_t *post = p + (size_t)b->nkeys * el, *end = p + b->len;
+        /* the first key >= lo */
+        uint32_t i = 0, n = b->nkeys;
+        while (i < n) {
+            uint32_t mid = i + (n - i) / 2;
+            if (key_cmp(p + (size_t)mid * el, lo->v, kl) < 0)
+                i = mid + 1;
+            else
+                n = mid;
+        }
+        for (; i < b->nkeys; i++) {
+            const uint8_t *e = p + (size_t)i * el;
+            if (key_cmp(e, hi->v, kl) > 0)
+                break;
+            uint32_t o = idxf_get32(e + kl);
+            const uint8_t *s = post + (o & IDXF_POST_OFFMASK);
+            const uint8_t *t = i + 1 < b->nkeys
+                                   ? post + (idxf_get32(e + el + kl) & IDXF_POST_OFFMASK)
+                                   : end;
+            if (walk_post(s, t, (o & IDXF_POST_BITMAP) != 0, x->nchunks, out) <= 0) {
+                set_all(x, out);
+                return;
+            }
+        }
     }
+}
+
+void idx_prefetch(const struct idx *x, const struct idx_key *lo, const struct idx_key *hi)
+{
+    uint32_t j0, j1;
+    struct kind *d = blocks_of(x, lo, hi, &j0, &j1);
+    if (d == NULL || x->buf != NULL)
+        return;
+    int fd = ((struct idx_priv *)x->priv)->fd;
+    uint64_t off = 0, len = 0;
+    for (uint32_t j = j0; j <= j1; j++) {
+        const struct kblk *b = j < j1 ? &d->b[j] : NULL;
+        bool want = b && b->mem == NULL && b->state != BLK_BAD;
+        if (want && len && off + len == b->off) {
+            len += b->len;
+            continue;
+        }
+        if (len)
+            posix_fadvise(fd, (off_t)off, (off_t)len, POSIX_FADV_WILLNEED);
+        off = want ? b->off : 0;
+        len = want ? b->len : 0;
+    }
+}
+
+bool idx_matches(const struct idx *x, const struct idx_ident *file)
+{
+    return x->ident.file_size == file->file_size &&
+           (file->format == 0 || file->format == x->ident.format) &&
+           memcmp(x->ident.head, file->head, sizeof(file->head)) == 0;
 }
 
 void idx_time(const struct idx *x, uint64_t from_ns, uint64_t to_ns, uint64_t *out)

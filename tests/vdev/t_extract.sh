@@ -308,6 +308,19 @@ case_extract_bad_index() {
     done
     grep -q "scanned without index" "$LC_ERR" || fail "no report line"
     grep -q " 0 scanned without index" "$LC_ERR" && fail "damaged indexes but nothing scanned: $(tail -1 "$LC_ERR")"
+    # a key block damaged (its CRC no longer matches): the index opens, the
+    # lookups meeting the block read every chunk, with a notice
+    lc_raw index -q "$S"
+    f=$(ex_files "$S" | head -1)
+    ex_py "$f.idx" <<'EOF'
+b = bytearray(open(sys.argv[1], "rb").read())
+assert b[8] == 2
+head, ctlen = struct.unpack("<I", b[180:184])[0], struct.unpack("<Q", b[168:176])[0]
+b[head + ctlen + 2] ^= 0x40    # the first IPv4 key of the first block
+open(sys.argv[1], "wb").write(b)
+EOF
+    ex_queries "$S" pcapng "$T/q.txt"
+    grep -q "key block unreadable or damaged" "$LC_ERR" "$T"/*.err 2>/dev/null || fail "no notice of the damaged key block"
     # stale: a file grows after its index was written (records appended)
     lc_raw index -q "$S"
     f=$(ex_files "$S" | grep '\.pcap$' | sed -n 2p)
@@ -547,4 +560,47 @@ case_extract_light_index() {
     ex_windows "$T/merged.pcap" "" "tcp" >>"$T/q.txt"
     ex_queries "$S" pcap "$T/q.txt"
     [ "$EXQ_RECS" -gt 1000 ] || fail "only $EXQ_RECS records compared"
+}
+
+# indexes of format version 1 (tests/data/v1: built by linecap index of
+# 2026-12-03 from known.pcap and mixed.pcap) beside their files: extract
+# refuses them ("version 1, expected 2"), scans, and still answers exactly;
+# linecap index rebuilds them as version 2, and so does linecap recover
+# when one is left under its partial name
+register extract_v1_index asan
+case_extract_v1_index() {
+    local S=$W/v1 f out
+    mkdir -p "$S"
+    cp "$KNOWN" "$S/a_known.pcap"
+    cp "$MIXED" "$S/b_mixed.pcap"
+    sleep 0.05
+    cp "$DATA/v1/known.pcap.idx" "$S/a_known.pcap.idx"
+    cp "$DATA/v1/mixed.pcap.idx" "$S/b_mixed.pcap.idx"
+    [ "$(od -An -tu4 -j8 -N4 "$S/a_known.pcap.idx" | tr -d ' ')" = 1 ] || fail "test data: not a version 1 index"
+    ex_oracle "$S"
+    printf ';;%s\n' "host 10.0.0.1" "tcp port 80" "udp" "" >"$T/q.txt"
+    ex_queries "$S" pcap "$T/q.txt"
+    grep -q "version 1, expected 2" "$LC_ERR" || fail "no notice of the version 1 index: $(cat "$LC_ERR")"
+    grep -q " 2 scanned without index" "$LC_ERR" || fail "version 1 indexes not scanned: $(tail -1 "$LC_ERR")"
+    mkdir -p "$T/v1ans" && cp "$T"/xc*.pcap "$T/v1ans/"
+    # linecap index rebuilds them
+    lc_raw index -q "$S"
+    expect_rc 0 "linecap index over version 1 indexes"
+    IDXDUMP=$(dirname "$LINECAP")/tests/unit/idxdump
+    for f in "$S/a_known.pcap" "$S/b_mixed.pcap"; do
+        "$IDXDUMP" "$f.idx" "$f" >/dev/null 2>"$T/idxdump.err" || fail "$f.idx after linecap index: $(cat "$T/idxdump.err")"
+        [ "$(od -An -tu4 -j8 -N4 "$f.idx" | tr -d ' ')" = 2 ] || fail "$f.idx: not rebuilt as version 2"
+    done
+    ex_queries "$S" pcap "$T/q.txt"
+    grep -q " 0 scanned without index" "$LC_ERR" || fail "rebuilt indexes not used: $(tail -1 "$LC_ERR")"
+    for f in "$T"/v1ans/*.pcap; do
+        cmp -s "$f" "$T/$(basename "$f")" || fail "$(basename "$f"): the answers with version 1 and 2 indexes differ"
+    done
+    # a version 1 index left under its partial name: recover rebuilds it
+    rm -f "$S/a_known.pcap.idx"
+    cp "$DATA/v1/known.pcap.idx" "$S/.a_known.pcap.idx.partial"
+    out=$("$LINECAP" recover "$S" 2>&1) || fail "linecap recover exits $?: $out"
+    log "recover: $out"
+    [ -f "$S/a_known.pcap.idx" ] && [ ! -e "$S/.a_known.pcap.idx.partial" ] || fail "recover did not rebuild the version 1 partial index: $out"
+    "$IDXDUMP" "$S/a_known.pcap.idx" "$S/a_known.pcap" >/dev/null 2>"$T/idxdump.err" || fail "after recover: $(cat "$T/idxdump.err")"
 }
