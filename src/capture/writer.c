@@ -684,11 +684,13 @@ static void *ix_main(void *arg)
         if (rte_ring_sc_dequeue(w->ixq, &p) == 0) {
             struct block *b = p;
             struct writer_stream *ws = &w->ws[b->stream];
-            /* Behind: the stream holds half the blocks it may hold (the
-             * receive core drops at all of them): walk light until the
-             * walk catches up, so that the index never costs a packet. */
-            uint32_t held = __atomic_load_n(&ws->rx->held, __ATOMIC_RELAXED);
-            ix_block(w, ws, b, w->ix_shed_all || held * 2 >= ws->rx->held_max);
+            /* Behind: written blocks waiting for the walk are half of what
+             * a stream may hold (its receive core drops at all of them):
+             * walk light until the walk catches up, so that the index
+             * never costs a packet. (A disk that is behind holds blocks
+             * before they are written: that is not the walk's to fix.) */
+            unsigned waiting = rte_ring_count(w->ixq);
+            ix_block(w, ws, b, w->ix_shed_all || waiting * 2 >= ws->rx->held_max);
             release_block(ws, b);
             __atomic_store_n(&w->ix_done, w->ix_done + 1, __ATOMIC_RELEASE);
             continue;
