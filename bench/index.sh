@@ -39,7 +39,7 @@ NFILES=$(((GB * 1000 + FMB - 1) / FMB))
 command -v tcpdump >/dev/null || die "tcpdump is not installed"
 mkdir -p "$STORE" "$LOGS" || die "cannot create $DIR"
 avail=$(df -Pk "$DIR" | awk 'NR == 2 {print int($4 / 1048576)}')
-[ "$avail" -ge $((GB + 5)) ] || die "$DIR: $avail GiB free, the store needs $GB GB + 5"
+[ "${LCI_REUSE:-0}" = 1 ] || [ "$avail" -ge $((GB + 5)) ] || die "$DIR: $avail GiB free, the store needs $GB GB + 5"
 
 export LC_LINKS_DIR=$DIR/links.$$
 LK=i$(($$ % 100000))
