@@ -54,6 +54,7 @@ wait_quiet 600 || true
 nf=$(ls "$STORE" 2>/dev/null | grep -c '\.pcap$')
 if [ "${LCI_REUSE:-0}" = 1 ] && [ "$nf" -ge "$NFILES" ]; then
     log "reusing the store in $STORE ($nf files)"
+    t0=0 t1=0
 else
 eval "$("$LINKS" up vhost "$LK")" || die "links.sh up vhost $LK failed"
 rm -rf "${STORE:?}"/* "$STORE"/.[!.]* 2>/dev/null
@@ -160,7 +161,7 @@ $(date -u +%Y-%m-%d), $cpu; store on $disk ($DIR). bench/index.sh: linecap-gen -
 | | |
 |---|---|
 | store | $nf files, $pcap_bytes pcap bytes |
-| index | $idx_bytes bytes = **$idx_pct %** of the pcap bytes$([ "$idx_build_s" != - ] && echo " (built by linecap index in $idx_build_s s: $noidx files had none)") |
+| index | $idx_bytes bytes = **$idx_pct %** of the pcap bytes$([ "$idx_build_s" != - ] && echo " (built by linecap index in $idx_build_s s: $noidx files had none from the capture)") |
 | one host ($host), page cache dropped | linecap extract **$ex_s s** ($ex_n packets; warm $ex_warm s) |
 | the same with tcpdump -r | $td_s s ($td_how) |
 | speed-up | **${speedup}x** |
