@@ -662,6 +662,11 @@ static void release_block(struct writer_stream *ws, struct block *b)
  * after ix_wait) to the index thread. The queue holds the whole pool. */
 static void ix_submit(struct writer *w, struct block *b)
 {
+    /* Read before the hand-over: once queued, the index thread may return
+     * b to the pool (the futex wake below can run it at once on this CPU)
+     * and a receive core refill it, FILE_END included. */
+    const bool end = b->flags & BLOCK_FILE_END;
+    struct writer_stream *ws = &w->ws[b->stream];
     rte_ring_sp_enqueue(w->ixq, b);
     w->ix_sent++;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* as writer_kick */
@@ -669,8 +674,8 @@ static void ix_submit(struct writer *w, struct block *b)
         __atomic_add_fetch(&w->ix_wake, 1, __ATOMIC_RELEASE);
         futex(&w->ix_wake, FUTEX_WAKE_PRIVATE, 1, NULL);
     }
-    if (b->flags & BLOCK_FILE_END)
-        close_file(w, &w->ws[b->stream]);
+    if (end)
+        close_file(w, ws);
 }
 
 /* The index thread: walk each written block into its stream's builder,
