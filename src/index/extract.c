@@ -30,6 +30,7 @@
 #include "format/pcap.h"
 #include "format/pcapng.h"
 #include "index/index.h"
+#include "index/idxfmt.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -202,24 +203,6 @@ static uint64_t now_mono_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-/* pread until n bytes or end of file. Returns bytes read or -errno. */
-static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
 }
 
 /* libpcap compiles for a DLT; a few LINKTYPE values differ from theirs */
@@ -591,7 +574,7 @@ static int parse_idb(struct xfile *x, const uint8_t *b, uint32_t blen, bool swap
 static int read_header(struct ctx *c, struct xfile *x, const char **why)
 {
     uint8_t h[24];
-    ssize_t n = pread_full(x->fd, h, sizeof(h), 0);
+    ssize_t n = idxf_pread_full(x->fd, h, sizeof(h), 0);
     if (n < 0)
         return (int)n;
     c->rep->bytes_read += (uint64_t)n;
@@ -630,7 +613,7 @@ static int read_header(struct ctx *c, struct xfile *x, const char **why)
     bool swap = false;
     for (;;) {
         uint8_t bh[12];
-        n = pread_full(x->fd, bh, sizeof(bh), off);
+        n = idxf_pread_full(x->fd, bh, sizeof(bh), off);
         if (n < 0) {
             rc = (int)n;
             break;
@@ -687,7 +670,7 @@ static int read_header(struct ctx *c, struct xfile *x, const char **why)
                 b = nb;
                 bcap = tl;
             }
-            n = pread_full(x->fd, b, tl, off);
+            n = idxf_pread_full(x->fd, b, tl, off);
             if (n < 0) {
                 rc = (int)n;
                 break;
@@ -1102,7 +1085,7 @@ static bool tail_clean(struct ctx *c, struct xfile *x, uint64_t data_end)
     uint8_t *b = malloc(n);
     if (b == NULL)
         return false;
-    ssize_t r = pread_full(x->fd, b, n, data_end);
+    ssize_t r = idxf_pread_full(x->fd, b, n, data_end);
     bool ok = r == (ssize_t)n;
     if (r > 0)
         c->rep->bytes_read += (uint64_t)r;
@@ -1248,7 +1231,7 @@ static int prepare(struct ctx *c, struct xfile *x)
     if (have) {
         struct idx_ident id = { .file_size = (uint64_t)x->st.st_size,
                                 .format = x->fmt == FMT_PCAP ? 1 : 2 };
-        ssize_t n = pread_full(x->fd, id.head, HEAD_LEN, 0);
+        ssize_t n = idxf_pread_full(x->fd, id.head, HEAD_LEN, 0);
         if (!ts_newer_eq(&l.st.st_mtim, &x->st.st_mtim)) {
             snprintf(why, sizeof(why), "stale index (%s was modified after %s%s)", x->path,
                      x->path, IDX_SUFFIX);

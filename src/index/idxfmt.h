@@ -21,6 +21,12 @@
 
 #include "index/index.h"
 
+#include <sys/types.h>
+
+/* pread until n bytes or the end of the file (EINTR retried): the bytes
+ * read, or -errno. read.c; extract.c uses it too. */
+ssize_t idxf_pread_full(int fd, void *buf, size_t n, uint64_t off);
+
 #define IDXF_NKINDS (IDX_K_MAX - 1)
 
 /* header field offsets */

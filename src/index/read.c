@@ -210,9 +210,9 @@ static void set_all(const struct idx *x, uint64_t *out)
 }
 
 
-/* pread until n bytes or the end of the file: bytes read or -errno */
-static ssize_t pread_all(int fd, uint8_t *p, size_t n, uint64_t off)
+ssize_t idxf_pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
+    uint8_t *p = buf;
     size_t got = 0;
     while (got < n) {
         ssize_t r = pread(fd, p + got, n - got, (off_t)(off + got));
@@ -433,7 +433,7 @@ int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errl
     if (h == NULL)
         goto nomem;
     pv->head = h;
-    ssize_t n = pread_all(fd, h, first, 0);
+    ssize_t n = idxf_pread_full(fd, h, first, 0);
     if (n >= 0)
         pv->bytes_read += (uint64_t)n;
     if (n != (ssize_t)first) {
@@ -448,7 +448,7 @@ int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errl
         if ((h = realloc(h, hl)) == NULL)
             goto nomem;
         pv->head = h;
-        n = pread_all(fd, h + first, hl - first, first);
+        n = idxf_pread_full(fd, h + first, hl - first, first);
         if (n >= 0)
             pv->bytes_read += (uint64_t)n;
         if (n != (ssize_t)(hl - first)) {
@@ -466,7 +466,7 @@ int idx_open_fd(struct idx *x, int fd, uint64_t file_len, char *err, size_t errl
     size_t have = first > hl ? first - (size_t)hl : 0;
     have = have < ctlen ? have : (size_t)ctlen;
     memcpy(ct, h + hl, have);
-    n = pread_all(fd, ct + have, ctlen - have, hl + have);
+    n = idxf_pread_full(fd, ct + have, ctlen - have, hl + have);
     if (n >= 0)
         pv->bytes_read += (uint64_t)n;
     if (n != (ssize_t)(ctlen - have)) {
@@ -572,7 +572,7 @@ static const uint8_t *block(const struct idx *x, int k, uint32_t j)
     const uint8_t *p = x->buf ? x->buf + b->off : b->mem;
     if (p == NULL) {
         uint8_t *m = malloc(b->len);
-        ssize_t n = m ? pread_all(pv->fd, m, b->len, b->off) : -ENOMEM;
+        ssize_t n = m ? idxf_pread_full(pv->fd, m, b->len, b->off) : -ENOMEM;
         if (n > 0)
             pv->bytes_read += (uint64_t)n;
         if (n != (ssize_t)b->len || idxf_crc32c(m, b->len) != b->crc) {
